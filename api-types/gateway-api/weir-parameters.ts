@@ -1,0 +1,46 @@
+/**
+ * WeirParameters (`gateway.weir.dev/v1alpha1`): Weir's GatewayClass/Gateway parameters
+ * resource. Referenced from `GatewayClass.spec.parametersRef` (namespaced; the namespace is
+ * required) or `Gateway.spec.infrastructure.parametersRef` (same namespace as the Gateway).
+ */
+import type { ObjectMeta } from './meta.ts';
+
+export const WEIR_PARAMETERS_GROUP = 'gateway.weir.dev';
+export const WEIR_PARAMETERS_KIND = 'WeirParameters';
+export const WEIR_PARAMETERS_API_VERSION = 'gateway.weir.dev/v1alpha1';
+
+export type XfccMode = 'Sanitize' | 'ForwardOnly' | 'AppendForward' | 'SanitizeSet' | 'AlwaysForwardOnly';
+
+export interface WeirParametersSpec {
+  /** Client certificate forwarding. Default: SanitizeSet with Subject, URI and DNS (Hash and By are always set). */
+  readonly xfcc?: {
+    readonly mode?: XfccMode;
+    readonly details?: {
+      readonly subject?: boolean;
+      readonly cert?: boolean;
+      readonly chain?: boolean;
+      readonly uri?: boolean;
+      readonly dns?: boolean;
+    };
+  };
+  /** Proxies in front of the Gateway trusted to set X-Forwarded-*. Default 0. */
+  readonly trustedProxyHops?: number;
+  /** Dataplane container image; default: the operator's configured image. */
+  readonly image?: string;
+  /** Dataplane replicas. Default 1. */
+  readonly replicas?: number;
+  /** Dataplane container resources (core/v1 ResourceRequirements). */
+  readonly resources?: {
+    readonly requests?: Readonly<Record<string, string>>;
+    readonly limits?: Readonly<Record<string, string>>;
+  };
+  /** Type of the per-Gateway Service. Default: the operator's configured default. */
+  readonly serviceType?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+}
+
+export interface WeirParameters {
+  readonly apiVersion: string;
+  readonly kind: 'WeirParameters';
+  readonly metadata: ObjectMeta;
+  readonly spec: WeirParametersSpec;
+}
