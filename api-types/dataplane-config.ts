@@ -141,6 +141,11 @@ export const Retry = Type.Object({
   attempts: Type.Integer({ minimum: 0, maximum: 10 }),
   /** Base delay between attempts (exponential with jitter from here). */
   backoffMs: Millis,
+  /**
+   * Also retry when no response arrived because connecting to the backend failed (refused,
+   * reset, connect timeout). Absent means false. The translator always sets true.
+   */
+  connectionErrors: Type.Optional(Type.Boolean()),
 });
 export type Retry = Static<typeof Retry>;
 

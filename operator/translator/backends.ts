@@ -1,0 +1,147 @@
+/**
+ * backendRefs → clusters: Services resolved through EndpointSlices (service port → endpoint
+ * port by port name, so `targetPort` names, headless and selector-less Services all work),
+ * appProtocol → cluster protocol, ReferenceGrant checks for cross-namespace references.
+ */
+import type { Cluster, Endpoint } from '../../api-types/dataplane-config.ts';
+import { GATEWAY_API_GROUP } from '../../api-types/gateway-api/meta.ts';
+import { SERVICE_NAME_LABEL } from '../../api-types/gateway-api/core.ts';
+import type { BackendTlsPolicies, BackendTlsSettings } from './backend-tls.ts';
+import { Reason, type Problem } from './conditions.ts';
+import { key, type Entry } from './meta.ts';
+import { compareStrings, field, int, isPort, list, name, str } from './read.ts';
+import type { ReferenceGrants } from './references.ts';
+import type { RouteKind } from './status.ts';
+
+/** How the route uses the backend: HTTP proxying, gRPC (always HTTP/2) or a raw stream. */
+export type BackendUse = 'http' | 'grpc' | 'stream';
+
+/** A cluster before it is placed into one Gateway's config (CA and client cert are per config). */
+export interface ResolvedCluster {
+  readonly id: string;
+  readonly backend: Cluster['backend'];
+  readonly protocol: Cluster['protocol'];
+  readonly endpoints: readonly Endpoint[];
+  readonly tls: BackendTlsSettings | undefined;
+  /** `<namespace>/<name>` of the Service, for BackendTLSPolicy ancestor status. */
+  readonly serviceKey: string;
+}
+
+/**
+ * `invalid`: the reference is wrong (reported in the route's ResolvedRefs). `unusable`: the
+ * reference is fine but traffic must fail (its BackendTLSPolicy is invalid), reported on the policy.
+ */
+export type BackendResolution =
+  | { readonly kind: 'cluster'; readonly cluster: ResolvedCluster }
+  | { readonly kind: 'invalid'; readonly problem: Problem }
+  | { readonly kind: 'unusable'; readonly message: string };
+
+function invalid(reason: Problem['reason'], message: string): BackendResolution {
+  return { kind: 'invalid', problem: { reason, message } };
+}
+
+export class Backends {
+  readonly #services = new Map<string, unknown>();
+  readonly #slicesByService = new Map<string, unknown[]>();
+  readonly #cache = new Map<string, BackendResolution>();
+  readonly #grants: ReferenceGrants;
+  readonly #policies: BackendTlsPolicies;
+
+  constructor(services: readonly Entry<unknown>[], slices: readonly Entry<unknown>[], grants: ReferenceGrants, policies: BackendTlsPolicies) {
+    this.#grants = grants;
+    this.#policies = policies;
+    for (const { meta, object } of services) this.#services.set(key(meta.namespace, meta.name), object);
+    for (const { meta, object } of slices) {
+      const serviceName = meta.labels[SERVICE_NAME_LABEL];
+      if (serviceName === undefined) continue;
+      const sliceKey = key(meta.namespace, serviceName);
+      const group = this.#slicesByService.get(sliceKey);
+      if (group === undefined) this.#slicesByService.set(sliceKey, [object]);
+      else group.push(object);
+    }
+  }
+
+  /** Resolves a backendRef (or mirror backendRef) of a route in `routeNamespace`. */
+  resolve(routeKind: RouteKind, routeNamespace: string, ref: unknown, use: BackendUse): BackendResolution {
+    const group = str(field(ref, 'group')) ?? '';
+    const kind = str(field(ref, 'kind')) ?? 'Service';
+    const serviceName = name(field(ref, 'name'));
+    const namespace = name(field(ref, 'namespace')) ?? routeNamespace;
+    const port = int(field(ref, 'port'));
+    if (group !== '' || kind !== 'Service') return invalid(Reason.InvalidKind, `backendRef kind ${group === '' ? '' : group + '/'}${kind} is not supported`);
+    if (serviceName === undefined) return invalid(Reason.BackendNotFound, 'backendRef has no name');
+    const permitted = this.#grants.permits({ group: GATEWAY_API_GROUP, kind: routeKind, namespace: routeNamespace }, { group: '', kind: 'Service', namespace, name: serviceName });
+    if (!permitted) return invalid(Reason.RefNotPermitted, `backendRef to Service ${namespace}/${serviceName} not permitted by any ReferenceGrant`);
+    if (!isPort(port)) return invalid(Reason.BackendNotFound, `backendRef to Service ${namespace}/${serviceName} needs a port`);
+    const cacheKey = `${namespace}/${serviceName}:${port}#${use}`;
+    let resolution = this.#cache.get(cacheKey);
+    if (resolution === undefined) {
+      resolution = this.#resolveService(namespace, serviceName, port, use);
+      this.#cache.set(cacheKey, resolution);
+    }
+    return resolution;
+  }
+
+  #resolveService(namespace: string, serviceName: string, port: number, use: BackendUse): BackendResolution {
+    const service = this.#services.get(key(namespace, serviceName));
+    if (service === undefined) return invalid(Reason.BackendNotFound, `Service ${namespace}/${serviceName} not found`);
+    const spec = field(service, 'spec');
+    if (str(field(spec, 'type')) === 'ExternalName') {
+      return invalid(Reason.UnsupportedProtocol, `Service ${namespace}/${serviceName} is of type ExternalName, which Weir does not proxy to`);
+    }
+    const servicePort = list(field(spec, 'ports')).find((candidate) => int(field(candidate, 'port')) === port);
+    if (servicePort === undefined) return invalid(Reason.BackendNotFound, `Service ${namespace}/${serviceName} has no port ${port}`);
+    const portName = str(field(servicePort, 'name')) ?? '';
+    const appProtocol = str(field(servicePort, 'appProtocol'));
+    const tls = this.#policies.settingsFor(namespace, serviceName, portName);
+    if (tls === 'invalid') {
+      return { kind: 'unusable', message: `the BackendTLSPolicy for Service ${namespace}/${serviceName} is not valid` };
+    }
+    const protocol = clusterProtocol(use, appProtocol, tls !== undefined);
+    const suffix = use === 'http' ? '' : `#${use}`;
+    return {
+      kind: 'cluster',
+      cluster: {
+        id: `Service/${namespace}/${serviceName}:${port}${suffix}`,
+        backend: { kind: 'Service', namespace, name: serviceName },
+        protocol,
+        endpoints: this.#endpoints(namespace, serviceName, portName),
+        tls,
+        serviceKey: key(namespace, serviceName),
+      },
+    };
+  }
+
+  #endpoints(namespace: string, serviceName: string, portName: string): Endpoint[] {
+    const byAddress = new Map<string, Endpoint>();
+    for (const slice of this.#slicesByService.get(key(namespace, serviceName)) ?? []) {
+      const slicePort = list(field(slice, 'ports')).find((candidate) => (str(field(candidate, 'name')) ?? '') === portName);
+      const port = int(field(slicePort, 'port'));
+      if (!isPort(port)) continue;
+      for (const endpoint of list(field(slice, 'endpoints'))) {
+        const ready = field(field(endpoint, 'conditions'), 'ready') !== false;
+        for (const address of list(field(endpoint, 'addresses'))) {
+          if (typeof address !== 'string' || address.length === 0) continue;
+          const endpointKey = `${address}|${port}`;
+          const existing = byAddress.get(endpointKey);
+          if (existing === undefined || (!existing.ready && ready)) byAddress.set(endpointKey, { address, port, ready });
+        }
+      }
+    }
+    return [...byAddress.values()].sort((a, b) => compareStrings(a.address, b.address) || a.port - b.port);
+  }
+}
+
+function clusterProtocol(use: BackendUse, appProtocol: string | undefined, tls: boolean): Cluster['protocol'] {
+  if (use === 'stream') return 'tcp';
+  if (use === 'grpc') return tls ? 'h2' : 'h2c';
+  switch (appProtocol) {
+    case 'kubernetes.io/h2c':
+      return tls ? 'h2' : 'h2c';
+    case 'kubernetes.io/ws':
+    case 'kubernetes.io/wss':
+      return 'ws';
+    default:
+      return 'http1';
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * Gateways and ListenerSets: acceptance, parameters, addresses, infrastructure, frontend and
+ * backend TLS settings, and the merged list of listeners routes can attach to.
+ */
+import type { Certificate } from '../../api-types/dataplane-config.ts';
+import { GATEWAY_API_GROUP } from '../../api-types/gateway-api/meta.ts';
+import { Reason, type Problem } from './conditions.ts';
+import type { ClassState } from './gatewayclass.ts';
+import { markConflicts, readListener, type ListenerContext, type ListenerState } from './listeners.ts';
+import { compareByAge, key, type Entry, type Meta } from './meta.ts';
+import { namespaceFilter, type NamespaceFilter } from './namespaces.ts';
+import { isParametersProblem, mergeParameters, type ParametersIndex, type ResolvedParameters } from './parameters.ts';
+import { field, int, isPort, list, name, str, stringMap } from './read.ts';
+
+export interface ListenerSetState {
+  readonly meta: Meta;
+  readonly gateway: GatewayState;
+  /** NotAllowed / ParentNotAccepted: none of its listeners are used. */
+  readonly problem: Problem | undefined;
+  readonly listeners: ListenerState[];
+}
+
+export interface GatewayState {
+  readonly meta: Meta;
+  /** Accepted=False with this reason; the Gateway then serves nothing. */
+  readonly problem: Problem | undefined;
+  readonly listeners: ListenerState[];
+  readonly listenerSets: ListenerSetState[];
+  readonly parameters: ResolvedParameters;
+  readonly infrastructure: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
+  /** Gateway.spec.tls.backend.clientCertificateRef, resolved. */
+  readonly backendClientCertificate: Certificate | undefined;
+  readonly backendProblem: Problem | undefined;
+  readonly insecureFrontendFallback: boolean;
+  /** spec.allowedListeners: which namespaces' ListenerSets may attach (default none). */
+  readonly allowsListenerSetsFrom: NamespaceFilter;
+}
+
+export interface GatewayInputs extends ListenerContext {
+  readonly classes: ReadonlyMap<string, ClassState>;
+  readonly parameters: ParametersIndex;
+}
+
+export function buildGateways(
+  gateways: readonly Entry<unknown>[],
+  listenerSets: readonly Entry<unknown>[],
+  inputs: GatewayInputs,
+): Map<string, GatewayState> {
+  const states = new Map<string, GatewayState>();
+  for (const { meta, object } of gateways) {
+    const spec = field(object, 'spec');
+    const classState = inputs.classes.get(str(field(spec, 'gatewayClassName')) ?? '');
+    if (classState === undefined) continue;
+    states.set(key(meta.namespace, meta.name), buildGateway(meta, spec, classState, inputs));
+  }
+  attachListenerSets(states, listenerSets, inputs);
+  for (const gateway of states.values()) {
+    if (gateway.problem !== undefined) continue;
+    markConflicts(
+      gateway.listeners,
+      gateway.listenerSets.flatMap((set) => (set.problem === undefined ? set.listeners : [])),
+    );
+  }
+  return states;
+}
+
+function buildGateway(meta: Meta, spec: unknown, classState: ClassState, inputs: GatewayInputs): GatewayState {
+  const gatewayLayer = inputs.parameters.layer(field(field(spec, 'infrastructure'), 'parametersRef'), meta.namespace);
+  let problem: Problem | undefined;
+  if (classState.problem !== undefined) problem = { reason: Reason.InvalidParameters, message: `GatewayClass ${classState.meta.name}: ${classState.problem.message}` };
+  else if (gatewayLayer !== undefined && isParametersProblem(gatewayLayer)) problem = gatewayLayer;
+  problem ??= unsupportedAddress(field(spec, 'addresses'));
+  const parameters = mergeParameters([
+    classState.parameters,
+    gatewayLayer !== undefined && !isParametersProblem(gatewayLayer) ? gatewayLayer : undefined,
+  ]);
+  const owner = { kind: 'Gateway' as const, meta };
+  const listeners = uniqueListeners(field(spec, 'listeners'), (raw) => readListener(raw, owner, meta, inputs));
+  const tls = field(spec, 'tls');
+  const backend = resolveBackendClientCertificate(field(field(tls, 'backend'), 'clientCertificateRef'), meta, inputs);
+  const insecureFrontendFallback = applyFrontendValidation(field(tls, 'frontend'), listeners, meta, inputs);
+  const infrastructure = field(spec, 'infrastructure');
+  return {
+    meta,
+    problem,
+    listeners,
+    listenerSets: [],
+    parameters,
+    infrastructure: { labels: stringMap(field(infrastructure, 'labels')), annotations: stringMap(field(infrastructure, 'annotations')) },
+    backendClientCertificate: backend.certificate,
+    backendProblem: backend.problem,
+    insecureFrontendFallback,
+    allowsListenerSetsFrom: namespaceFilter(field(field(spec, 'allowedListeners'), 'namespaces'), meta.namespace, 'None', inputs.namespaces).filter,
+  };
+}
+
+/** Listeners with a repeated name are dropped: status is keyed by name. */
+function uniqueListeners(raw: unknown, read: (raw: unknown) => ListenerState | undefined): ListenerState[] {
+  const seen = new Set<string>();
+  const result: ListenerState[] = [];
+  for (const entry of list(raw)) {
+    const listener = read(entry);
+    if (listener === undefined || seen.has(listener.name)) continue;
+    seen.add(listener.name);
+    result.push(listener);
+  }
+  return result;
+}
+
+function unsupportedAddress(addresses: unknown): Problem | undefined {
+  for (const address of list(addresses)) {
+    const value = str(field(address, 'value')) ?? '';
+    const type = str(field(address, 'type')) ?? 'IPAddress';
+    if (type !== 'IPAddress' && type !== 'Hostname') return { reason: Reason.UnsupportedAddress, message: `address type ${type} is not supported` };
+    if (value !== '') return { reason: Reason.UnsupportedAddress, message: 'Weir does not assign requested static addresses; leave value empty' };
+  }
+  return undefined;
+}
+
+function resolveBackendClientCertificate(ref: unknown, meta: Meta, inputs: GatewayInputs): { certificate?: Certificate; problem?: Problem } {
+  if (ref === undefined) return {};
+  const group = str(field(ref, 'group')) ?? '';
+  const kind = str(field(ref, 'kind')) ?? 'Secret';
+  const secretName = name(field(ref, 'name'));
+  const namespace = name(field(ref, 'namespace')) ?? meta.namespace;
+  if (group !== '' || kind !== 'Secret' || secretName === undefined) {
+    return { problem: { reason: Reason.InvalidClientCertificateRef, message: `clientCertificateRef must name a core Secret, got ${group}/${kind}` } };
+  }
+  const permitted = inputs.grants.permits(
+    { group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: meta.namespace },
+    { group: '', kind: 'Secret', namespace, name: secretName },
+  );
+  if (!permitted) return { problem: { reason: Reason.RefNotPermitted, message: `Secret ${namespace}/${secretName} not permitted by any ReferenceGrant` } };
+  const loaded = inputs.keys.certificate(namespace, secretName);
+  return loaded.ok ? { certificate: loaded.value } : { problem: { reason: Reason.InvalidClientCertificateRef, message: loaded.problem.message } };
+}
+
+/**
+ * Gateway.spec.tls.frontend: per-port validation (else the default) for every HTTPS listener on
+ * that port. Returns whether AllowInsecureFallback is in use.
+ */
+function applyFrontendValidation(frontend: unknown, listeners: readonly ListenerState[], meta: Meta, inputs: GatewayInputs): boolean {
+  if (frontend === undefined) return false;
+  const byPort = new Map<number, unknown>();
+  for (const perPort of list(field(frontend, 'perPort'))) {
+    const port = int(field(perPort, 'port'));
+    if (isPort(port) && !byPort.has(port)) byPort.set(port, field(field(perPort, 'tls'), 'validation'));
+  }
+  const defaultValidation = field(field(frontend, 'default'), 'validation');
+  let insecure = false;
+  for (const listener of listeners) {
+    if (listener.protocol !== 'HTTPS' || listener.acceptProblem !== undefined) continue;
+    const validation = byPort.has(listener.port) ? byPort.get(listener.port) : defaultValidation;
+    if (validation === undefined) continue;
+    const mode = str(field(validation, 'mode')) ?? 'AllowValidOnly';
+    if (mode !== 'AllowValidOnly' && mode !== 'AllowInsecureFallback') {
+      listener.acceptProblem = { reason: Reason.UnsupportedValue, message: `unknown frontend validation mode ${mode}` };
+      continue;
+    }
+    const bundles: string[] = [];
+    let problem: Problem | undefined;
+    for (const ref of list(field(validation, 'caCertificateRefs'))) {
+      const group = str(field(ref, 'group')) ?? '';
+      const kind = str(field(ref, 'kind')) ?? '';
+      const refName = name(field(ref, 'name'));
+      const namespace = name(field(ref, 'namespace')) ?? meta.namespace;
+      if (group !== '' || (kind !== 'ConfigMap' && kind !== 'Secret') || refName === undefined) {
+        problem ??= { reason: Reason.InvalidCACertificateKind, message: `caCertificateRef ${group}/${kind} is not a ConfigMap or Secret` };
+        continue;
+      }
+      const permitted = inputs.grants.permits({ group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: meta.namespace }, { group: '', kind, namespace, name: refName });
+      if (!permitted) {
+        problem ??= { reason: Reason.RefNotPermitted, message: `${kind} ${namespace}/${refName} not permitted by any ReferenceGrant` };
+        continue;
+      }
+      const loaded = inputs.keys.caBundle(kind, namespace, refName);
+      if (loaded.ok) bundles.push(loaded.value);
+      else problem ??= loaded.problem;
+    }
+    if (problem !== undefined) listener.refProblem = problem;
+    if (bundles.length === 0) {
+      listener.acceptProblem = { reason: Reason.NoValidCACertificate, message: problem?.message ?? 'no CA certificate for client validation' };
+      continue;
+    }
+    listener.frontendValidation = { caPem: bundles.join(''), mode };
+    if (mode === 'AllowInsecureFallback') insecure = true;
+  }
+  return insecure;
+}
+
+function attachListenerSets(gateways: ReadonlyMap<string, GatewayState>, listenerSets: readonly Entry<unknown>[], inputs: GatewayInputs): void {
+  const ordered = [...listenerSets].sort((a, b) => compareByAge(a.meta, b.meta));
+  for (const { meta, object } of ordered) {
+    const spec = field(object, 'spec');
+    const parentRef = field(spec, 'parentRef');
+    const group = str(field(parentRef, 'group')) ?? GATEWAY_API_GROUP;
+    const kind = str(field(parentRef, 'kind')) ?? 'Gateway';
+    const parentName = name(field(parentRef, 'name'));
+    const parentNamespace = name(field(parentRef, 'namespace')) ?? meta.namespace;
+    if (group !== GATEWAY_API_GROUP || kind !== 'Gateway' || parentName === undefined) continue;
+    const gateway = gateways.get(key(parentNamespace, parentName));
+    if (gateway === undefined) continue;
+    let problem: Problem | undefined;
+    if (gateway.problem !== undefined) problem = { reason: Reason.ParentNotAccepted, message: `Gateway ${parentNamespace}/${parentName} is not accepted` };
+    else if (!gateway.allowsListenerSetsFrom(meta.namespace)) problem = { reason: Reason.NotAllowed, message: `Gateway ${parentNamespace}/${parentName} does not allow ListenerSets from namespace ${meta.namespace}` };
+    const owner = { kind: 'ListenerSet' as const, meta };
+    const listeners = uniqueListeners(field(spec, 'listeners'), (raw) => readListener(raw, owner, gateway.meta, inputs));
+    gateway.listenerSets.push({ meta, gateway, problem, listeners });
+  }
+}

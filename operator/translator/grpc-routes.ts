@@ -1,0 +1,76 @@
+/**
+ * GRPCRoute → route translation. A gRPC method match becomes a path match on
+ * `/<service>/<method>`: both → Exact, service only → PathPrefix `/<service>`, method only or
+ * RegularExpression → a full-path regular expression.
+ */
+import type { HeaderMatch, PathMatch, RouteMatch } from '../../api-types/dataplane-config.ts';
+import type { Backends } from './backends.ts';
+import { Reason, type Problem } from './conditions.ts';
+import { GRPC_ROUTE_FILTERS } from './filters.ts';
+import { isValidPattern, readValueMatch } from './http-routes.ts';
+import type { Entry } from './meta.ts';
+import { field, list, str } from './read.ts';
+import { readHostnames, type RouteTranslation } from './route-common.ts';
+import { translateRuleAction, type TranslatedRule } from './rule-actions.ts';
+
+const SERVICE = /^[A-Za-z_][A-Za-z_0-9]*(\.[A-Za-z_][A-Za-z_0-9]*)*$/;
+const METHOD = /^[A-Za-z_][A-Za-z_0-9]*$/;
+const ANY_SEGMENT = '[^/]+';
+
+export function translateGrpcRoute({ meta, object }: Entry<unknown>, backends: Backends): RouteTranslation {
+  const spec = field(object, 'spec');
+  const hostnames = readHostnames(field(spec, 'hostnames'));
+  const rawRules = field(spec, 'rules') === undefined ? [{}] : list(field(spec, 'rules'));
+  const rules = rawRules.map((rule, index): TranslatedRule => {
+    const matches = readMatches(field(rule, 'matches'));
+    if ('reason' in matches) return { action: undefined, matches: [], clusters: [], invalid: matches, refProblem: undefined };
+    return translateRuleAction(rule, index, matches, { routeKind: 'GRPCRoute', meta, backends, use: 'grpc', allowedFilters: GRPC_ROUTE_FILTERS });
+  });
+  return { kind: 'GRPCRoute', meta, parentRefs: field(spec, 'parentRefs'), hostnames: hostnames.hostnames, routeProblem: hostnames.problem, rules };
+}
+
+function readMatches(raw: unknown): RouteMatch[] | Problem {
+  const entries = list(raw);
+  if (entries.length === 0) return [{ path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] }];
+  const matches: RouteMatch[] = [];
+  for (const entry of entries) {
+    const path = methodPath(field(entry, 'method'));
+    if ('reason' in path) return path;
+    const headers: HeaderMatch[] = [];
+    for (const header of list(field(entry, 'headers'))) {
+      const parsed = readValueMatch(header, 'header');
+      if ('reason' in parsed) return parsed;
+      const lower = parsed.name.toLowerCase();
+      if (!headers.some((existing) => existing.name === lower)) headers.push({ ...parsed, name: lower });
+    }
+    matches.push({ path, headers, queryParams: [] });
+  }
+  return matches;
+}
+
+function unsupported(message: string): Problem {
+  return { reason: Reason.UnsupportedValue, message };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function methodPath(raw: unknown): PathMatch | Problem {
+  if (raw === undefined) return { type: 'PathPrefix', value: '/' };
+  const type = str(field(raw, 'type')) ?? 'Exact';
+  const service = str(field(raw, 'service'));
+  const method = str(field(raw, 'method'));
+  if (service === undefined && method === undefined) return unsupported('a gRPC method match needs a service or a method');
+  if (type === 'Exact') {
+    if ((service !== undefined && !SERVICE.test(service)) || (method !== undefined && !METHOD.test(method))) return unsupported('invalid gRPC service or method name');
+    if (service !== undefined && method !== undefined) return { type: 'Exact', value: `/${service}/${method}` };
+    if (service !== undefined) return { type: 'PathPrefix', value: `/${service}` };
+    return { type: 'RegularExpression', value: `/${ANY_SEGMENT}/${escapeRegExp(method ?? '')}` };
+  }
+  if (type === 'RegularExpression') {
+    const pattern = `/${service ?? ANY_SEGMENT}/${method ?? ANY_SEGMENT}`;
+    return isValidPattern(pattern) ? { type: 'RegularExpression', value: pattern } : unsupported('invalid gRPC method regular expression');
+  }
+  return unsupported(`unsupported gRPC method match type ${type}`);
+}

@@ -1,0 +1,8 @@
+export { translate } from './translate.ts';
+export type { GatewayOutput, TranslationResult } from './translate.ts';
+export { pendingProgrammed } from './programmed.ts';
+export { SUPPORTED_FEATURES } from './features.ts';
+export { ConditionType, Reason } from './conditions.ts';
+export type { TranslatedCondition } from './conditions.ts';
+export type { ObjectStatus, GatewayStatusOut, ListenerSetStatusOut, RouteStatusOut, PolicyStatusOut, GatewayClassStatusOut } from './status.ts';
+export type { DeploymentParameters } from './parameters.ts';

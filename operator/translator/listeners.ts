@@ -1,0 +1,257 @@
+/**
+ * Listeners of a Gateway and of its ListenerSets: validation (protocol, hostname, TLS,
+ * certificateRefs, allowedRoutes kinds), conflicts, and their status conditions.
+ */
+import type { Certificate } from '../../api-types/dataplane-config.ts';
+import { GATEWAY_API_GROUP } from '../../api-types/gateway-api/meta.ts';
+import type { KeyMaterial } from './certificates.ts';
+import { condition, ConditionType, Reason, type Problem, type TranslatedCondition } from './conditions.ts';
+import { normalizeHostname } from './hostnames.ts';
+import type { Meta } from './meta.ts';
+import { namespaceFilter, type NamespaceFilter, type NamespaceLabels } from './namespaces.ts';
+import { field, int, isPort, list, name, str } from './read.ts';
+import type { ReferenceGrants } from './references.ts';
+import type { GroupKind, ListenerStatusOut, RouteKind } from './status.ts';
+
+export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP';
+
+export interface ListenerOwner {
+  readonly kind: 'Gateway' | 'ListenerSet';
+  readonly meta: Meta;
+}
+
+export interface ListenerState {
+  readonly owner: ListenerOwner;
+  /** Contract id: `<gw ns>/<gw name>/<listener>` or `ListenerSet/<ns>/<name>/<listener>`. */
+  readonly id: string;
+  readonly name: string;
+  readonly port: number;
+  /** Undefined when the protocol is not one Weir serves (see `acceptProblem`). */
+  readonly protocol: ListenerProtocol | undefined;
+  readonly hostname: string | undefined;
+  readonly tlsMode: 'Terminate' | 'Passthrough' | undefined;
+  readonly certificates: readonly Certificate[];
+  readonly supportedKinds: readonly RouteKind[];
+  readonly allowsNamespace: NamespaceFilter;
+  /** Accepted=False with this reason. */
+  acceptProblem: Problem | undefined;
+  /** ResolvedRefs=False with this reason. */
+  refProblem: Problem | undefined;
+  conflict: Problem | undefined;
+  frontendValidation: { readonly caPem: string; readonly mode: 'AllowValidOnly' | 'AllowInsecureFallback' } | undefined;
+  /** Keys of routes attached (route kind/ns/name), for `attachedRoutes`. */
+  readonly attachedRoutes: Set<string>;
+}
+
+const KINDS_BY_PROTOCOL: Readonly<Record<ListenerProtocol, readonly RouteKind[]>> = {
+  HTTP: ['HTTPRoute', 'GRPCRoute'],
+  HTTPS: ['HTTPRoute', 'GRPCRoute'],
+  TLS: ['TLSRoute'],
+  TCP: ['TCPRoute'],
+};
+
+function asProtocol(value: string | undefined): ListenerProtocol | undefined {
+  return value === 'HTTP' || value === 'HTTPS' || value === 'TLS' || value === 'TCP' ? value : undefined;
+}
+
+export interface ListenerContext {
+  readonly keys: KeyMaterial;
+  readonly grants: ReferenceGrants;
+  readonly namespaces: NamespaceLabels;
+}
+
+/** Reads one listener entry. `undefined` when it has no name (it cannot even get a status). */
+export function readListener(raw: unknown, owner: ListenerOwner, gateway: Meta, context: ListenerContext): ListenerState | undefined {
+  const listenerName = name(field(raw, 'name'));
+  if (listenerName === undefined) return undefined;
+  const port = int(field(raw, 'port'));
+  const rawProtocol = str(field(raw, 'protocol'));
+  const protocol = asProtocol(rawProtocol);
+  const rawHostname = field(raw, 'hostname');
+  const hostnameText = str(rawHostname);
+  const hostname = hostnameText === undefined ? undefined : normalizeHostname(hostnameText);
+  const tls = field(raw, 'tls');
+  const rawMode = str(field(tls, 'mode')) ?? 'Terminate';
+  const tlsMode = protocol === 'HTTPS' || protocol === 'TLS' ? (rawMode === 'Terminate' || rawMode === 'Passthrough' ? rawMode : undefined) : undefined;
+
+  let acceptProblem: Problem | undefined;
+  if (protocol === undefined) {
+    acceptProblem = { reason: Reason.UnsupportedProtocol, message: `protocol ${String(rawProtocol)} is not supported` };
+  } else if (!isPort(port)) {
+    acceptProblem = { reason: Reason.UnsupportedValue, message: 'port must be an integer from 1 to 65535' };
+  } else if (rawHostname !== undefined && hostname === undefined && protocol !== 'TCP') {
+    acceptProblem = { reason: Reason.UnsupportedValue, message: `invalid hostname ${String(hostnameText)}` };
+  } else if ((protocol === 'HTTPS' || protocol === 'TLS') && tlsMode === undefined) {
+    acceptProblem = { reason: Reason.UnsupportedValue, message: `unknown TLS mode ${rawMode}` };
+  } else if (protocol === 'HTTPS' && tlsMode === 'Passthrough') {
+    acceptProblem = { reason: Reason.UnsupportedValue, message: 'HTTPS listeners terminate TLS; use protocol TLS for Passthrough' };
+  }
+
+  const kinds = routeKinds(field(field(raw, 'allowedRoutes'), 'kinds'), protocol);
+  const namespaces = namespaceFilter(field(field(raw, 'allowedRoutes'), 'namespaces'), owner.meta.namespace, 'Same', context.namespaces);
+  acceptProblem ??= namespaces.problem;
+  let refProblem: Problem | undefined = kinds.problem;
+  let certificates: Certificate[] = [];
+  if (acceptProblem === undefined && tlsMode === 'Terminate') {
+    const resolved = resolveCertificateRefs(field(tls, 'certificateRefs'), owner, context);
+    certificates = resolved.certificates;
+    refProblem = resolved.problem ?? refProblem;
+  }
+  const ownerPrefix = owner.kind === 'Gateway' ? '' : `ListenerSet/${owner.meta.namespace}/${owner.meta.name}/`;
+  return {
+    owner,
+    id: ownerPrefix === '' ? `${gateway.namespace}/${gateway.name}/${listenerName}` : `${ownerPrefix}${listenerName}`,
+    name: listenerName,
+    port: isPort(port) ? port : 0,
+    protocol,
+    hostname: protocol === 'TCP' ? undefined : hostname,
+    tlsMode,
+    certificates,
+    supportedKinds: acceptProblem?.reason === Reason.UnsupportedProtocol ? [] : kinds.kinds,
+    allowsNamespace: namespaces.filter,
+    acceptProblem,
+    refProblem,
+    conflict: undefined,
+    frontendValidation: undefined,
+    attachedRoutes: new Set(),
+  };
+}
+
+function routeKinds(rawKinds: unknown, protocol: ListenerProtocol | undefined): { kinds: RouteKind[]; problem?: Problem } {
+  const allowed = protocol === undefined ? [] : KINDS_BY_PROTOCOL[protocol];
+  if (rawKinds === undefined) return { kinds: [...allowed] };
+  const kinds: RouteKind[] = [];
+  const invalid: string[] = [];
+  for (const entry of list(rawKinds)) {
+    const group = str(field(entry, 'group')) ?? GATEWAY_API_GROUP;
+    const kind = str(field(entry, 'kind')) ?? '';
+    const match = group === GATEWAY_API_GROUP ? allowed.find((candidate) => candidate === kind) : undefined;
+    if (match === undefined) invalid.push(`${group}/${kind}`);
+    else if (!kinds.includes(match)) kinds.push(match);
+  }
+  if (!Array.isArray(rawKinds)) invalid.push('kinds must be a list');
+  return invalid.length === 0
+    ? { kinds }
+    : { kinds, problem: { reason: Reason.InvalidRouteKinds, message: `route kinds not supported on this listener: ${invalid.join(', ')}` } };
+}
+
+function resolveCertificateRefs(rawRefs: unknown, owner: ListenerOwner, context: ListenerContext): { certificates: Certificate[]; problem?: Problem } {
+  const refs = list(rawRefs);
+  if (refs.length === 0) return { certificates: [], problem: { reason: Reason.InvalidCertificateRef, message: 'TLS Terminate needs at least one certificateRef' } };
+  const certificates: Certificate[] = [];
+  let problem: Problem | undefined;
+  for (const ref of refs) {
+    const group = str(field(ref, 'group')) ?? '';
+    const kind = str(field(ref, 'kind')) ?? 'Secret';
+    const secretName = name(field(ref, 'name'));
+    const namespace = name(field(ref, 'namespace')) ?? owner.meta.namespace;
+    if (group !== '' || kind !== 'Secret' || secretName === undefined) {
+      problem ??= { reason: Reason.InvalidCertificateRef, message: `unsupported certificateRef ${group}/${kind} ${String(secretName)}` };
+      continue;
+    }
+    const permitted = context.grants.permits(
+      { group: GATEWAY_API_GROUP, kind: owner.kind, namespace: owner.meta.namespace },
+      { group: '', kind: 'Secret', namespace, name: secretName },
+    );
+    if (!permitted) {
+      problem ??= { reason: Reason.RefNotPermitted, message: `certificateRef to Secret ${namespace}/${secretName} not permitted by any ReferenceGrant` };
+      continue;
+    }
+    const loaded = context.keys.certificate(namespace, secretName);
+    if (loaded.ok) certificates.push(loaded.value);
+    else problem ??= loaded.problem;
+  }
+  return problem === undefined ? { certificates } : { certificates, problem };
+}
+
+type PortFamily = 'http' | 'tls' | 'tcp';
+
+function familyOf(protocol: ListenerProtocol): PortFamily {
+  return protocol === 'HTTP' ? 'http' : protocol === 'TCP' ? 'tcp' : 'tls';
+}
+
+function conflictBetween(a: ListenerState, b: ListenerState): Problem | undefined {
+  if (a.port !== b.port || a.protocol === undefined || b.protocol === undefined) return undefined;
+  const familyA = familyOf(a.protocol);
+  if (familyA !== familyOf(b.protocol) || familyA === 'tcp') {
+    return { reason: Reason.ProtocolConflict, message: `port ${a.port} is also used by listener ${b.name} (${b.protocol})` };
+  }
+  if ((a.hostname ?? '') === (b.hostname ?? '')) {
+    return { reason: Reason.HostnameConflict, message: `hostname ${a.hostname ?? '(any)'} on port ${a.port} is also used by listener ${b.name}` };
+  }
+  return undefined;
+}
+
+/**
+ * Marks conflicts. Among the Gateway's own listeners every listener of a conflicting pair is
+ * Conflicted. A ListenerSet listener is Conflicted when it clashes with a listener that comes
+ * before it (the Gateway's, then older ListenerSets'), so earlier listeners keep working.
+ */
+export function markConflicts(gatewayListeners: readonly ListenerState[], listenerSetListeners: readonly ListenerState[]): void {
+  const candidates = gatewayListeners.filter((listener) => listener.acceptProblem === undefined);
+  for (const listener of candidates) {
+    for (const other of candidates) {
+      if (other === listener) continue;
+      listener.conflict ??= conflictBetween(listener, other);
+    }
+  }
+  const kept = candidates.filter((listener) => listener.conflict === undefined);
+  for (const listener of listenerSetListeners) {
+    if (listener.acceptProblem !== undefined) continue;
+    for (const other of kept) {
+      listener.conflict ??= conflictBetween(listener, other);
+    }
+    if (listener.conflict === undefined) kept.push(listener);
+  }
+}
+
+/**
+ * Whether the listener goes into the dataplane config: Accepted, not Conflicted, and its
+ * references resolved (a listener whose only problem is an unsupported route kind still serves
+ * the kinds it supports).
+ */
+export function isServing(listener: ListenerState): boolean {
+  return (
+    listener.acceptProblem === undefined &&
+    listener.conflict === undefined &&
+    (listener.refProblem === undefined || listener.refProblem.reason === Reason.InvalidRouteKinds)
+  );
+}
+
+/** Fully valid: Accepted, not Conflicted, refs resolved. */
+export function isFullyValid(listener: ListenerState): boolean {
+  return listener.acceptProblem === undefined && listener.conflict === undefined && listener.refProblem === undefined;
+}
+
+export function listenerConditions(listener: ListenerState, generation: number): TranslatedCondition[] {
+  const notAccepted = listener.acceptProblem ?? listener.conflict;
+  const conditions: TranslatedCondition[] = [
+    notAccepted === undefined
+      ? condition(ConditionType.Accepted, true, Reason.Accepted, 'Listener is accepted', generation)
+      : condition(ConditionType.Accepted, false, notAccepted.reason, notAccepted.message, generation),
+    listener.conflict === undefined
+      ? condition(ConditionType.Conflicted, false, Reason.NoConflicts, 'No conflicts', generation)
+      : condition(ConditionType.Conflicted, true, listener.conflict.reason, listener.conflict.message, generation),
+    listener.refProblem === undefined
+      ? condition(ConditionType.ResolvedRefs, true, Reason.ResolvedRefs, 'References resolved', generation)
+      : condition(ConditionType.ResolvedRefs, false, listener.refProblem.reason, listener.refProblem.message, generation),
+  ];
+  if (isServing(listener)) {
+    conditions.push(condition(ConditionType.Programmed, true, Reason.Programmed, 'Listener is in the dataplane config', generation));
+  } else {
+    const cause = notAccepted ?? listener.refProblem;
+    const reason = listener.conflict?.reason ?? Reason.Invalid;
+    conditions.push(condition(ConditionType.Programmed, false, reason, cause?.message ?? 'Listener is not valid', generation));
+  }
+  return conditions;
+}
+
+export function listenerStatus(listener: ListenerState, generation: number): ListenerStatusOut {
+  const supportedKinds: GroupKind[] = listener.supportedKinds.map((kind) => ({ group: GATEWAY_API_GROUP, kind }));
+  return {
+    name: listener.name,
+    supportedKinds,
+    attachedRoutes: listener.attachedRoutes.size,
+    conditions: listenerConditions(listener, generation),
+  };
+}

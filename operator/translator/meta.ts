@@ -1,0 +1,89 @@
+/** Object identity and metadata, read defensively; plus stable ordering and de-duplication. */
+import { compareStrings, field, int, list, name, str, stringMap } from './read.ts';
+
+export interface Meta {
+  readonly namespace: string;
+  readonly name: string;
+  readonly generation: number;
+  /** RFC 3339 or empty when unknown; an unknown time sorts after every known one. */
+  readonly creationTimestamp: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** Reads metadata; `undefined` when the object has no usable name (nothing to report on). */
+export function readMeta(object: unknown, clusterScoped = false): Meta | undefined {
+  const metadata = field(object, 'metadata');
+  const objectName = name(field(metadata, 'name'));
+  if (objectName === undefined) return undefined;
+  const generation = int(field(metadata, 'generation'));
+  return {
+    namespace: clusterScoped ? '' : (name(field(metadata, 'namespace')) ?? 'default'),
+    name: objectName,
+    generation: generation !== undefined && generation >= 0 ? generation : 0,
+    creationTimestamp: str(field(metadata, 'creationTimestamp')) ?? '',
+    labels: stringMap(field(metadata, 'labels')),
+    annotations: stringMap(field(metadata, 'annotations')),
+  };
+}
+
+export function key(namespace: string, objectName: string): string {
+  return `${namespace}/${objectName}`;
+}
+
+export function compareByName(a: Meta, b: Meta): number {
+  return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name);
+}
+
+/** Oldest first, then namespace/name: the spec's tie-breaker for conflicts and precedence. */
+export function compareByAge(a: Meta, b: Meta): number {
+  if (a.creationTimestamp !== b.creationTimestamp) {
+    if (a.creationTimestamp === '') return 1;
+    if (b.creationTimestamp === '') return -1;
+    return compareStrings(a.creationTimestamp, b.creationTimestamp);
+  }
+  return compareByName(a, b);
+}
+
+function canonical(value: unknown): string {
+  try {
+    const text = JSON.stringify(value) as string | undefined; // undefined for undefined/functions
+    return text ?? '';
+  } catch {
+    return '';
+  }
+}
+
+export interface Entry<T> {
+  readonly meta: Meta;
+  readonly object: T;
+}
+
+/**
+ * Pairs objects with their metadata, drops nameless ones, and keeps one object per
+ * namespace/name (the one whose JSON sorts first, so the choice does not depend on input order).
+ * The result is sorted by namespace/name.
+ */
+export function entries<T>(objects: readonly T[], clusterScoped = false): Entry<T>[] {
+  const byKey = new Map<string, Entry<T>[]>();
+  for (const item of list(objects)) {
+    const object = item as T;
+    const meta = readMeta(object, clusterScoped);
+    if (meta === undefined) continue;
+    const k = key(meta.namespace, meta.name);
+    const group = byKey.get(k);
+    if (group === undefined) byKey.set(k, [{ meta, object }]);
+    else group.push({ meta, object });
+  }
+  const result: Entry<T>[] = [];
+  for (const group of byKey.values()) {
+    if (group.length > 1) {
+      const ranked = group.map((entry) => ({ entry, json: canonical(entry.object) }));
+      ranked.sort((a, b) => compareStrings(a.json, b.json));
+      group.splice(0, group.length, ...ranked.map((r) => r.entry));
+    }
+    const chosen = group[0];
+    if (chosen !== undefined) result.push(chosen);
+  }
+  return result.sort((a, b) => compareByName(a.meta, b.meta));
+}

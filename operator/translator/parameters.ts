@@ -1,0 +1,153 @@
+/**
+ * WeirParameters: resolution of GatewayClass and Gateway parametersRefs into the settings the
+ * dataplane config (XFCC, trusted hops) and the infra provisioner (image, replicas, ...) use.
+ */
+import type { Xfcc } from '../../api-types/dataplane-config.ts';
+import { WEIR_PARAMETERS_GROUP, WEIR_PARAMETERS_KIND } from '../../api-types/gateway-api/weir-parameters.ts';
+import type { Problem } from './conditions.ts';
+import { Reason } from './conditions.ts';
+import { key, type Entry } from './meta.ts';
+import { asRecord, bool, describe, field, int, name, str, stringMap } from './read.ts';
+
+/** Deployment settings for the infra provisioner; absent fields mean "operator default". */
+export interface DeploymentParameters {
+  readonly image?: string;
+  readonly replicas?: number;
+  readonly resources?: {
+    readonly requests: Readonly<Record<string, string>>;
+    readonly limits: Readonly<Record<string, string>>;
+  };
+  readonly serviceType?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+}
+
+export interface ResolvedParameters {
+  readonly xfcc: Xfcc;
+  readonly trustedProxyHops: number;
+  readonly deployment: DeploymentParameters;
+}
+
+export const DEFAULT_XFCC: Xfcc = { mode: 'SanitizeSet', subject: true, cert: false, chain: false, uri: true, dns: true };
+
+export const DEFAULT_PARAMETERS: ResolvedParameters = { xfcc: DEFAULT_XFCC, trustedProxyHops: 0, deployment: {} };
+
+const XFCC_MODES = ['Sanitize', 'ForwardOnly', 'AppendForward', 'SanitizeSet', 'AlwaysForwardOnly'] as const;
+const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {
+  return allowed.find((candidate) => candidate === value);
+}
+
+/** A partial parameters object: only the fields the resource sets. */
+type ParametersLayer = {
+  xfcc?: Partial<Xfcc>;
+  trustedProxyHops?: number;
+  deployment: DeploymentParameters;
+};
+
+function parseLayer(object: unknown): ParametersLayer | Problem {
+  const spec = field(object, 'spec');
+  if (spec !== undefined && asRecord(spec) === undefined) return invalid('spec must be an object');
+  const layer: ParametersLayer = { deployment: {} };
+  const xfcc = field(spec, 'xfcc');
+  if (xfcc !== undefined) {
+    const mode = field(xfcc, 'mode');
+    const partial: Partial<Xfcc> = {};
+    if (mode !== undefined) {
+      const known = oneOf(mode, XFCC_MODES);
+      if (known === undefined) return invalid(`unknown xfcc.mode ${describe(mode)}`);
+      partial.mode = known;
+    }
+    const details = field(xfcc, 'details');
+    for (const detail of ['subject', 'cert', 'chain', 'uri', 'dns'] as const) {
+      const raw = field(details, detail);
+      if (raw === undefined) continue;
+      const flag = bool(raw);
+      if (flag === undefined) return invalid(`xfcc.details.${detail} must be a boolean`);
+      partial[detail] = flag;
+    }
+    layer.xfcc = partial;
+  }
+  const hops = field(spec, 'trustedProxyHops');
+  if (hops !== undefined) {
+    const value = int(hops);
+    if (value === undefined || value < 0 || value > 16) return invalid('trustedProxyHops must be an integer from 0 to 16');
+    layer.trustedProxyHops = value;
+  }
+  const deployment: { -readonly [K in keyof DeploymentParameters]: DeploymentParameters[K] } = {};
+  const image = field(spec, 'image');
+  if (image !== undefined) {
+    const value = name(image);
+    if (value === undefined) return invalid('image must be a non-empty string');
+    deployment.image = value;
+  }
+  const replicas = field(spec, 'replicas');
+  if (replicas !== undefined) {
+    const value = int(replicas);
+    if (value === undefined || value < 0 || value > 1000) return invalid('replicas must be an integer from 0 to 1000');
+    deployment.replicas = value;
+  }
+  const resources = field(spec, 'resources');
+  if (resources !== undefined) {
+    deployment.resources = { requests: stringMap(field(resources, 'requests')), limits: stringMap(field(resources, 'limits')) };
+  }
+  const serviceType = field(spec, 'serviceType');
+  if (serviceType !== undefined) {
+    const value = oneOf(serviceType, SERVICE_TYPES);
+    if (value === undefined) return invalid(`unknown serviceType ${describe(serviceType)}`);
+    deployment.serviceType = value;
+  }
+  layer.deployment = deployment;
+  return layer;
+}
+
+function invalid(message: string): Problem {
+  return { reason: Reason.InvalidParameters, message: `WeirParameters: ${message}` };
+}
+
+function isProblem(value: ParametersLayer | Problem): value is Problem {
+  return 'reason' in value;
+}
+
+export class ParametersIndex {
+  readonly #byKey = new Map<string, unknown>();
+
+  constructor(parameters: readonly Entry<unknown>[]) {
+    for (const { meta, object } of parameters) this.#byKey.set(key(meta.namespace, meta.name), object);
+  }
+
+  /**
+   * Resolves a parametersRef (GatewayClass: namespaced ref; Gateway: local ref whose namespace
+   * is the Gateway's). `undefined` ref means "no parameters".
+   */
+  layer(ref: unknown, defaultNamespace: string | undefined): ParametersLayer | Problem | undefined {
+    if (ref === undefined) return undefined;
+    const group = str(field(ref, 'group'));
+    const kind = str(field(ref, 'kind'));
+    const refName = name(field(ref, 'name'));
+    const namespace = defaultNamespace ?? name(field(ref, 'namespace'));
+    if (group !== WEIR_PARAMETERS_GROUP || kind !== WEIR_PARAMETERS_KIND) {
+      return invalid(`parametersRef must be ${WEIR_PARAMETERS_GROUP}/${WEIR_PARAMETERS_KIND}, got ${String(group)}/${String(kind)}`);
+    }
+    if (refName === undefined || namespace === undefined) return invalid('parametersRef needs a name and a namespace');
+    const object = this.#byKey.get(key(namespace, refName));
+    if (object === undefined) return invalid(`${namespace}/${refName} not found`);
+    return parseLayer(object);
+  }
+}
+
+/** Layers later in the list override earlier ones, field by field. */
+export function mergeParameters(layers: readonly (ParametersLayer | undefined)[]): ResolvedParameters {
+  let xfcc: Xfcc = DEFAULT_XFCC;
+  let trustedProxyHops = DEFAULT_PARAMETERS.trustedProxyHops;
+  let deployment: DeploymentParameters = {};
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    if (layer.xfcc !== undefined) xfcc = { ...xfcc, ...layer.xfcc };
+    if (layer.trustedProxyHops !== undefined) trustedProxyHops = layer.trustedProxyHops;
+    deployment = { ...deployment, ...layer.deployment };
+  }
+  return { xfcc, trustedProxyHops, deployment };
+}
+
+export { isProblem as isParametersProblem };
+export type { ParametersLayer };

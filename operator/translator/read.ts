@@ -1,0 +1,67 @@
+/**
+ * Defensive readers for untrusted objects. Every function accepts `unknown` and returns a
+ * well-typed value or `undefined`; none of them throws, whatever it is given.
+ */
+
+export type UnknownRecord = Readonly<Record<string, unknown>>;
+
+export function asRecord(value: unknown): UnknownRecord | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as UnknownRecord) : undefined;
+}
+
+/** Own property only, so `__proto__`/`constructor` keys in input never reach the prototype. */
+export function field(value: unknown, key: string): unknown {
+  const record = asRecord(value);
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+export function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A non-empty string. */
+export function name(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+export function int(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
+}
+
+export function bool(value: unknown): boolean | undefined {
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+export function list(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? (value as readonly unknown[]) : [];
+}
+
+export function isPort(value: number | undefined): value is number {
+  return value !== undefined && value >= 1 && value <= 65535;
+}
+
+/** String-to-string map; non-string values are dropped. */
+export function stringMap(value: unknown): Readonly<Record<string, string>> {
+  const record = asRecord(value);
+  const result: Record<string, string> = {};
+  if (record === undefined) return result;
+  for (const key of Object.keys(record).sort()) {
+    const entry = record[key];
+    if (typeof entry === 'string') {
+      Object.defineProperty(result, key, { value: entry, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return result;
+}
+
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A short, safe rendering of an untrusted value for status messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return value.length > 64 ? `${value.slice(0, 64)}…` : value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === undefined || value === null) return '(none)';
+  return Array.isArray(value) ? '(list)' : '(object)';
+}

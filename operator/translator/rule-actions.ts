@@ -1,0 +1,149 @@
+/**
+ * The parts of an HTTPRoute/GRPCRoute rule that become a `RuleAction`: weighted backends (with
+ * their own header filters), filters, timeouts, retry and session persistence.
+ */
+import type { Retry, RouteMatch, RuleAction, SessionPersistence, WeightedBackend } from '../../api-types/dataplane-config.ts';
+import type { BackendUse, Backends, ResolvedCluster } from './backends.ts';
+import { Reason, type Problem } from './conditions.ts';
+import { parseDuration } from './durations.ts';
+import { BACKEND_REF_FILTERS, translateFilters, type FilterResult } from './filters.ts';
+import type { Meta } from './meta.ts';
+import { field, int, list, name, str } from './read.ts';
+import type { RouteKind } from './status.ts';
+
+export interface TranslatedRule {
+  /** Undefined when the rule is dropped (see `invalid`). */
+  readonly action: RuleAction | undefined;
+  readonly matches: readonly RouteMatch[];
+  readonly clusters: readonly ResolvedCluster[];
+  readonly invalid: Problem | undefined;
+  readonly refProblem: Problem | undefined;
+}
+
+export interface RuleInputs {
+  readonly routeKind: RouteKind;
+  readonly meta: Meta;
+  readonly backends: Backends;
+  readonly use: BackendUse;
+  readonly allowedFilters: ReadonlySet<string>;
+}
+
+const MAX_WEIGHT = 1_000_000;
+const DEFAULT_RETRY_CODES = [500, 502, 503, 504];
+const DEFAULT_RETRY_BACKOFF_MS = 25;
+
+export function translateRuleAction(rule: unknown, index: number, matches: readonly RouteMatch[], inputs: RuleInputs): TranslatedRule {
+  const { routeKind, meta } = inputs;
+  const filterContext = { routeKind, namespace: meta.namespace, backends: inputs.backends, use: inputs.use };
+  const filters = translateFilters(field(rule, 'filters'), matches, { ...filterContext, allowed: inputs.allowedFilters });
+  let refProblem = filters.refProblem;
+  let invalid = filters.invalid;
+  const clusters: ResolvedCluster[] = [...filters.clusters];
+  const backends: WeightedBackend[] = [];
+  for (const ref of list(field(rule, 'backendRefs'))) {
+    const rawWeight = field(ref, 'weight');
+    const weight = rawWeight === undefined ? 1 : int(rawWeight);
+    if (weight === undefined || weight < 0 || weight > MAX_WEIGHT) {
+      invalid ??= { reason: Reason.UnsupportedValue, message: `backendRef weight must be an integer from 0 to ${MAX_WEIGHT}` };
+      continue;
+    }
+    const backend: { -readonly [K in keyof WeightedBackend]: WeightedBackend[K] } = { weight };
+    const resolution = inputs.backends.resolve(routeKind, meta.namespace, ref, inputs.use);
+    if (resolution.kind === 'cluster') {
+      backend.clusterId = resolution.cluster.id;
+      clusters.push(resolution.cluster);
+    } else if (resolution.kind === 'invalid') {
+      refProblem ??= resolution.problem;
+    }
+    const backendFilters: FilterResult = translateFilters(field(ref, 'filters'), matches, { ...filterContext, allowed: BACKEND_REF_FILTERS });
+    invalid ??= backendFilters.invalid;
+    refProblem ??= backendFilters.refProblem;
+    if (backendFilters.failClosed === true) delete backend.clusterId;
+    if (backendFilters.requestHeaders !== undefined) backend.requestHeaders = backendFilters.requestHeaders;
+    if (backendFilters.responseHeaders !== undefined) backend.responseHeaders = backendFilters.responseHeaders;
+    backends.push(backend);
+  }
+  const timeouts = ruleTimeouts(field(rule, 'timeouts'));
+  if ('reason' in timeouts) invalid ??= timeouts;
+  const retry = ruleRetry(field(rule, 'retry'));
+  if (retry !== undefined && 'reason' in retry) invalid ??= retry;
+  const session = sessionPersistence(field(rule, 'sessionPersistence'));
+  if (session !== undefined && 'reason' in session) invalid ??= session;
+  if (invalid !== undefined) return { action: undefined, matches, clusters: [], invalid, refProblem };
+
+  const ruleName = name(field(rule, 'name'));
+  const action: { -readonly [K in keyof RuleAction]: RuleAction[K] } = {
+    id: `${routeKind}/${meta.namespace}/${meta.name}/rule/${index}`,
+    route: { kind: routeKind, namespace: meta.namespace, name: meta.name },
+    mirrors: filters.mirrors,
+    backends,
+    timeouts: 'reason' in timeouts ? {} : timeouts,
+  };
+  if (ruleName !== undefined) action.ruleName = ruleName;
+  if (filters.redirect === undefined && (filters.failClosed === true || !backends.some((backend) => backend.clusterId !== undefined && backend.weight > 0))) {
+    // No backend can take the request (none listed, all invalid, all weight 0): the spec's 500.
+    action.directStatus = 500;
+  }
+  if (filters.cors !== undefined) action.cors = filters.cors;
+  if (filters.redirect !== undefined) action.redirect = filters.redirect;
+  if (filters.requestHeaders !== undefined) action.requestHeaders = filters.requestHeaders;
+  if (filters.responseHeaders !== undefined) action.responseHeaders = filters.responseHeaders;
+  if (filters.urlRewrite !== undefined) action.urlRewrite = filters.urlRewrite;
+  if (retry !== undefined && !('reason' in retry)) action.retry = retry;
+  if (session !== undefined && !('reason' in session)) action.sessionPersistence = session;
+  return { action, matches, clusters, invalid: undefined, refProblem };
+}
+
+function ruleTimeouts(raw: unknown): RuleAction['timeouts'] | Problem {
+  if (raw === undefined) return {};
+  const timeouts: { requestMs?: number; backendRequestMs?: number } = {};
+  for (const [fieldName, target] of [['request', 'requestMs'], ['backendRequest', 'backendRequestMs']] as const) {
+    const text = field(raw, fieldName);
+    if (text === undefined) continue;
+    const ms = parseDuration(text);
+    if (ms === undefined) return { reason: Reason.UnsupportedValue, message: `timeouts.${fieldName} is not a valid duration` };
+    if (ms > 0) timeouts[target] = ms; // 0s disables the timeout
+  }
+  if (timeouts.requestMs !== undefined && timeouts.backendRequestMs !== undefined && timeouts.backendRequestMs > timeouts.requestMs) {
+    return { reason: Reason.UnsupportedValue, message: 'timeouts.backendRequest must not exceed timeouts.request' };
+  }
+  return timeouts;
+}
+
+function ruleRetry(raw: unknown): Retry | Problem | undefined {
+  if (raw === undefined) return undefined;
+  const rawCodes = field(raw, 'codes');
+  const codes = rawCodes === undefined ? DEFAULT_RETRY_CODES : list(rawCodes).map(int);
+  if (codes.some((code) => code === undefined || code < 400 || code > 599)) return { reason: Reason.UnsupportedValue, message: 'retry codes must be 400–599' };
+  const attempts = field(raw, 'attempts') === undefined ? 1 : int(field(raw, 'attempts'));
+  if (attempts === undefined || attempts < 0 || attempts > 10) return { reason: Reason.UnsupportedValue, message: 'retry attempts must be 0–10' };
+  const backoff = field(raw, 'backoff') === undefined ? DEFAULT_RETRY_BACKOFF_MS : parseDuration(field(raw, 'backoff'));
+  if (backoff === undefined) return { reason: Reason.UnsupportedValue, message: 'retry backoff is not a valid duration' };
+  const unique = [...new Set(codes.filter((code): code is number => code !== undefined))].sort((a, b) => a - b);
+  return { codes: unique, attempts, backoffMs: backoff, connectionErrors: true };
+}
+
+function sessionPersistence(raw: unknown): SessionPersistence | Problem | undefined {
+  if (raw === undefined) return undefined;
+  const type = str(field(raw, 'type')) ?? 'Cookie';
+  if (type !== 'Cookie' && type !== 'Header') return { reason: Reason.UnsupportedValue, message: `session persistence type ${type} is not supported` };
+  const session: { -readonly [K in keyof SessionPersistence]: SessionPersistence[K] } = {
+    type,
+    sessionName: name(field(raw, 'sessionName')) ?? (type === 'Cookie' ? 'weir-session' : 'x-weir-session'),
+  };
+  const absolute = field(raw, 'absoluteTimeout');
+  if (absolute !== undefined) {
+    const ms = parseDuration(absolute);
+    if (ms === undefined) return { reason: Reason.UnsupportedValue, message: 'sessionPersistence.absoluteTimeout is not a valid duration' };
+    session.absoluteTimeoutMs = ms;
+  }
+  if (type === 'Cookie') {
+    const lifetime = str(field(field(raw, 'cookieConfig'), 'lifetimeType')) ?? 'Session';
+    if (lifetime !== 'Session' && lifetime !== 'Permanent') return { reason: Reason.UnsupportedValue, message: `cookie lifetimeType ${lifetime} is not supported` };
+    if (lifetime === 'Permanent' && session.absoluteTimeoutMs === undefined) {
+      return { reason: Reason.UnsupportedValue, message: 'a Permanent cookie needs absoluteTimeout' };
+    }
+    session.cookieLifetime = lifetime;
+  }
+  return session;
+}
