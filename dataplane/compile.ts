@@ -1,0 +1,255 @@
+/**
+ * Turns a validated DataplaneConfig into the structures the request path reads: per port a
+ * listener table, per listener hostname buckets of path tables, and per rule a compiled action
+ * with its backend picker, filters and metric handles. Everything a request needs is resolved
+ * here, so serving does no parsing, regex compilation or lookups that grow with the config.
+ *
+ * Compilation yields to the event loop every few milliseconds so a large config never stalls
+ * traffic on the current one.
+ */
+import type { DataplaneConfig, HttpListener, PathModifier, PublishedConfig, RequestRedirect, RuleAction, Cluster } from '../api-types/dataplane-config.ts';
+import { WeightedPicker } from './balancer.ts';
+import { compileCors, type CompiledCors } from './filters/cors.ts';
+import { compileHeaderModifier, type CompiledHeaderModifier } from './filters/headers.ts';
+import { HostTable } from './hostnames.ts';
+import { PathTable } from './router.ts';
+import type { DataplaneMetrics, RequestStats } from './telemetry/metrics.ts';
+import { EndpointSet, type Upstream, type UpstreamRegistry, type WireProtocol } from './upstreams.ts';
+
+export interface CompiledCluster {
+  readonly id: string;
+  readonly protocol: Cluster['protocol'];
+  /** False for protocols this dataplane cannot speak yet (TLS to backends, raw TCP). */
+  readonly supported: boolean;
+  readonly endpoints: EndpointSet;
+  /** HTTP/1.1 connections to the same endpoints, for WebSocket upgrades; undefined when upgrades are not possible. */
+  readonly upgradeEndpoints: EndpointSet | undefined;
+}
+
+export interface CompiledBackend {
+  /** Undefined when the backendRef is invalid: its share of requests is answered 500. */
+  readonly cluster: CompiledCluster | undefined;
+  readonly requestHeaders: CompiledHeaderModifier | undefined;
+  readonly responseHeaders: CompiledHeaderModifier | undefined;
+  readonly stats: RequestStats;
+}
+
+export interface CompiledMirror {
+  readonly cluster: CompiledCluster;
+  readonly percent: number;
+}
+
+export interface CompiledRetry {
+  readonly codes: ReadonlySet<number>;
+  readonly attempts: number;
+  readonly backoffMs: number;
+}
+
+export interface CompiledAction {
+  readonly id: string;
+  readonly route: string;
+  readonly directStatus: number | undefined;
+  readonly cors: CompiledCors | undefined;
+  readonly redirect: RequestRedirect | undefined;
+  readonly requestHeaders: CompiledHeaderModifier | undefined;
+  readonly responseHeaders: CompiledHeaderModifier | undefined;
+  readonly rewriteHost: string | undefined;
+  readonly rewritePath: PathModifier | undefined;
+  readonly mirrors: readonly CompiledMirror[];
+  readonly backends: WeightedPicker<CompiledBackend>;
+  readonly requestTimeoutMs: number | undefined;
+  readonly backendTimeoutMs: number | undefined;
+  readonly retry: CompiledRetry | undefined;
+  /** Metrics for answers the dataplane gives itself (redirects, CORS preflights, 500s). */
+  readonly localStats: RequestStats;
+}
+
+/** What a path-table lookup yields: the action plus what the matched (rule, match) contributes. */
+export interface RouteTarget {
+  readonly action: CompiledAction;
+  /** The match's PathPrefix value, for ReplacePrefixMatch; undefined for other path types. */
+  readonly prefix: string | undefined;
+}
+
+export interface CompiledListener {
+  readonly id: string;
+  readonly port: number;
+  readonly scheme: 'http' | 'https';
+  readonly hosts: HostTable<PathTable<RouteTarget>>;
+}
+
+export interface CompiledPort {
+  readonly port: number;
+  readonly listeners: HostTable<CompiledListener>;
+}
+
+export interface CompiledConfig {
+  readonly version: number;
+  readonly digest: string;
+  readonly gateway: DataplaneConfig['gateway'];
+  readonly ports: ReadonlyMap<number, CompiledPort>;
+  /** Whether the hop in front is trusted to set X-Forwarded-* / X-Request-Id. */
+  readonly trustForwarded: boolean;
+  /** Every upstream this config can send to; the registry closes the others. */
+  readonly upstreams: ReadonlySet<Upstream>;
+  /** Listeners present in the config that this dataplane does not serve yet (HTTPS, TLS, TCP). */
+  readonly unsupportedListeners: readonly string[];
+  readonly notFoundStats: RequestStats;
+}
+
+export interface CompileContext {
+  readonly upstreams: UpstreamRegistry;
+  readonly metrics: DataplaneMetrics;
+  /** Longest stretch of synchronous work before yielding to the event loop. */
+  readonly sliceMs?: number;
+}
+
+class Slicer {
+  private started = performance.now();
+  private readonly sliceMs: number;
+  constructor(sliceMs: number) {
+    this.sliceMs = sliceMs;
+  }
+  async maybeYield(): Promise<void> {
+    if (performance.now() - this.started < this.sliceMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.started = performance.now();
+  }
+}
+
+function wireProtocol(protocol: Cluster['protocol']): WireProtocol {
+  return protocol === 'h2c' ? 'h2c' : 'http1';
+}
+
+export async function compileConfig(published: PublishedConfig, context: CompileContext): Promise<CompiledConfig> {
+  const slicer = new Slicer(context.sliceMs ?? 5);
+  const { config } = published;
+  const live = new Set<Upstream>();
+
+  const clusters = new Map<string, CompiledCluster>();
+  for (const cluster of config.clusters) {
+    clusters.set(cluster.id, compileCluster(cluster, context.upstreams, live));
+    await slicer.maybeYield();
+  }
+
+  const actions: CompiledAction[] = [];
+  for (const action of config.actions) {
+    actions.push(compileAction(action, clusters, context.metrics));
+    await slicer.maybeYield();
+  }
+
+  const ports = new Map<number, CompiledPort>();
+  const unsupportedListeners: string[] = [];
+  for (const listener of config.listeners) {
+    if (listener.protocol !== 'HTTP') {
+      unsupportedListeners.push(`${listener.id} (${listener.protocol})`);
+      continue;
+    }
+    let port = ports.get(listener.port);
+    if (port === undefined) {
+      port = { port: listener.port, listeners: new HostTable() };
+      ports.set(listener.port, port);
+    }
+    const compiled = await compileListener(listener, actions, slicer);
+    port.listeners.entry(listener.hostname, () => compiled);
+  }
+
+  return {
+    version: published.version,
+    digest: published.digest,
+    gateway: config.gateway,
+    ports,
+    trustForwarded: config.trustedProxyHops > 0,
+    upstreams: live,
+    unsupportedListeners,
+    notFoundStats: context.metrics.stats('', '', ''),
+  };
+}
+
+function compileCluster(cluster: Cluster, registry: UpstreamRegistry, live: Set<Upstream>): CompiledCluster {
+  const supported = cluster.tls === undefined && (cluster.protocol === 'http1' || cluster.protocol === 'h2c' || cluster.protocol === 'ws');
+  const endpointSet = (protocol: WireProtocol): EndpointSet => {
+    if (!supported) return new EndpointSet([], []);
+    const ready: Upstream[] = [];
+    const notReady: Upstream[] = [];
+    for (const endpoint of cluster.endpoints) {
+      const upstream = registry.acquire(protocol, endpoint.address, endpoint.port);
+      live.add(upstream);
+      (endpoint.ready ? ready : notReady).push(upstream);
+    }
+    return new EndpointSet(ready, notReady);
+  };
+  return {
+    id: cluster.id,
+    protocol: cluster.protocol,
+    supported,
+    endpoints: endpointSet(wireProtocol(cluster.protocol)),
+    upgradeEndpoints: cluster.protocol === 'http1' || cluster.protocol === 'ws' ? endpointSet('http1') : undefined,
+  };
+}
+
+function compileAction(action: RuleAction, clusters: ReadonlyMap<string, CompiledCluster>, metrics: DataplaneMetrics): CompiledAction {
+  const route = `${action.route.kind}/${action.route.namespace}/${action.route.name}`;
+  const backends = action.backends.map((backend) => ({
+    weight: backend.weight,
+    item: {
+      cluster: backend.clusterId === undefined ? undefined : clusters.get(backend.clusterId),
+      requestHeaders: compileHeaderModifier(backend.requestHeaders),
+      responseHeaders: compileHeaderModifier(backend.responseHeaders),
+      stats: metrics.stats(route, action.id, backend.clusterId ?? 'invalid'),
+    },
+  }));
+  const mirrors: CompiledMirror[] = [];
+  for (const mirror of action.mirrors) {
+    const cluster = clusters.get(mirror.clusterId);
+    if (cluster !== undefined && mirror.percent > 0) mirrors.push({ cluster, percent: mirror.percent });
+  }
+  return {
+    id: action.id,
+    route,
+    directStatus: action.directStatus,
+    cors: compileCors(action.cors),
+    redirect: action.redirect,
+    requestHeaders: compileHeaderModifier(action.requestHeaders),
+    responseHeaders: compileHeaderModifier(action.responseHeaders),
+    rewriteHost: action.urlRewrite?.hostname,
+    rewritePath: action.urlRewrite?.path,
+    mirrors,
+    backends: new WeightedPicker(backends),
+    requestTimeoutMs: positive(action.timeouts.requestMs),
+    backendTimeoutMs: positive(action.timeouts.backendRequestMs),
+    retry:
+      action.retry === undefined || action.retry.attempts === 0
+        ? undefined
+        : { codes: new Set(action.retry.codes), attempts: action.retry.attempts, backoffMs: action.retry.backoffMs },
+    localStats: metrics.stats(route, action.id, ''),
+  };
+}
+
+/** Gateway API uses 0 for "no timeout". */
+function positive(value: number | undefined): number | undefined {
+  return value === undefined || value === 0 ? undefined : value;
+}
+
+async function compileListener(listener: HttpListener, actions: readonly CompiledAction[], slicer: Slicer): Promise<CompiledListener> {
+  const hosts = new HostTable<PathTable<RouteTarget>>();
+  const targets = new Map<number, RouteTarget>();
+  for (let order = 0; order < listener.rules.length; order++) {
+    const rule = listener.rules[order];
+    if (rule === undefined) continue;
+    const action = actions[rule.action];
+    if (action === undefined) throw new Error(`${listener.id}: rule ${order} refers to missing action ${rule.action}`);
+    const prefix = rule.match.path.type === 'PathPrefix' ? rule.match.path.value : undefined;
+    // Share the target object between rules with the same action and prefix (the common case).
+    const key = prefix === undefined ? -1 - rule.action : rule.action;
+    let target = targets.get(key);
+    if (target === undefined || target.prefix !== prefix) {
+      target = { action, prefix };
+      targets.set(key, target);
+    }
+    const buckets = rule.hostnames.length === 0 ? [undefined] : rule.hostnames;
+    for (const hostname of buckets) hosts.entry(hostname, () => new PathTable()).add(rule.match, order, target);
+    if ((order & 63) === 63) await slicer.maybeYield();
+  }
+  return { id: listener.id, port: listener.port, scheme: 'http', hosts };
+}

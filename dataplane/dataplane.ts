@@ -1,0 +1,115 @@
+/**
+ * Wires the pipeline together: subscriber → runtime (compile + swap) → listeners → proxy, with
+ * the admin port and telemetry beside it. `main.ts` runs one from the environment; tests start
+ * them in-process.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { GatewayName } from '../api-types/redis-contract.ts';
+import { startAdmin } from './admin.ts';
+import { ListenerSet } from './listeners.ts';
+import { HttpProxy } from './proxy.ts';
+import { ConfigRuntime } from './runtime.ts';
+import { ConfigSubscriber } from './subscriber.ts';
+import type { Logger } from './telemetry/log.ts';
+import { DataplaneMetrics } from './telemetry/metrics.ts';
+import type { Tracing } from './telemetry/tracing.ts';
+import { UpstreamRegistry, type UpstreamOptions } from './upstreams.ts';
+
+export interface DataplaneOptions {
+  redisUrl: string;
+  gateway: GatewayName;
+  podName: string;
+  log: Logger;
+  /** Address the listener ports bind to. */
+  listenHost: string;
+  adminHost: string;
+  /** 0 picks a free port. */
+  adminPort: number;
+  tracing?: Tracing;
+  /** Register Node process metrics (off in tests that run several dataplanes in one process). */
+  processMetrics?: boolean;
+  /** Time between turning unready and closing listeners, so load balancers stop sending. */
+  shutdownDelayMs?: number;
+  /** Longest wait for in-flight requests when shutting down or closing a port. */
+  drainTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  upstream?: Partial<UpstreamOptions>;
+  subscriber?: { ackIntervalMs?: number; maxBackoffMs?: number };
+}
+
+export class Dataplane {
+  readonly metrics: DataplaneMetrics;
+  readonly runtime: ConfigRuntime;
+  readonly listeners: ListenerSet;
+  readonly subscriber: ConfigSubscriber;
+  readonly proxy: HttpProxy;
+  private readonly upstreams: UpstreamRegistry;
+  private readonly options: DataplaneOptions;
+  private admin: FastifyInstance | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(options: DataplaneOptions) {
+    this.options = options;
+    this.metrics = new DataplaneMetrics({ processMetrics: options.processMetrics ?? false });
+    this.upstreams = new UpstreamRegistry(options.upstream);
+    const runtime: { current: ConfigRuntime | undefined } = { current: undefined };
+    this.proxy = new HttpProxy({ source: { get current() { return runtime.current?.current; } }, log: options.log, tracing: options.tracing });
+    this.listeners = new ListenerSet(
+      {
+        request: (req, res, port) => { this.proxy.handle(req, res, port); },
+        upgrade: (req, socket, head, port) => { this.proxy.upgrade(req, socket, head, port); },
+      },
+      { host: options.listenHost, keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 60_000, drainTimeoutMs: options.drainTimeoutMs ?? 30_000 },
+    );
+    this.runtime = new ConfigRuntime({ upstreams: this.upstreams, metrics: this.metrics, listeners: this.listeners, log: options.log });
+    runtime.current = this.runtime;
+    this.subscriber = new ConfigSubscriber({
+      redisUrl: options.redisUrl,
+      gateway: options.gateway,
+      podName: options.podName,
+      apply: async (published) => { await this.runtime.apply(published); },
+      log: options.log,
+      metrics: this.metrics,
+      ...options.subscriber,
+    });
+  }
+
+  static async start(options: DataplaneOptions): Promise<Dataplane> {
+    const dataplane = new Dataplane(options);
+    dataplane.admin = await startAdmin({
+      host: options.adminHost,
+      port: options.adminPort,
+      registry: dataplane.metrics.registry,
+      state: {
+        ready: () => dataplane.stopping === undefined && dataplane.runtime.current !== undefined,
+        status: () => ({ version: dataplane.subscriber.appliedVersion, ports: dataplane.listeners.ports }),
+      },
+    });
+    dataplane.subscriber.start();
+    return dataplane;
+  }
+
+  get adminPort(): number {
+    return (this.admin?.server.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** Turn unready, stop following Redis, stop accepting, let in-flight requests finish, close everything. */
+  async stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    await this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const { log } = this.options;
+    log.info({ inFlight: this.proxy.activeRequests }, 'shutting down');
+    if ((this.options.shutdownDelayMs ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, this.options.shutdownDelayMs));
+    await this.subscriber.stop();
+    await this.listeners.closeAll();
+    await Promise.race([this.proxy.idle(), new Promise((resolve) => setTimeout(resolve, this.options.drainTimeoutMs ?? 30_000).unref())]);
+    await this.upstreams.closeAll();
+    await this.options.tracing?.shutdown();
+    await this.admin?.close();
+    log.info('stopped');
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Compile-then-swap. A new config is compiled off to the side while the current one keeps
+ * serving; its new ports are opened; then one reference assignment makes it current. Requests
+ * already running keep the config object they started with. Ports and upstream pools the new
+ * config no longer uses are drained and closed afterwards.
+ */
+import type { PublishedConfig } from '../api-types/dataplane-config.ts';
+import { compileConfig, type CompiledConfig } from './compile.ts';
+import type { ListenerSet } from './listeners.ts';
+import type { ConfigSource } from './proxy.ts';
+import type { Logger } from './telemetry/log.ts';
+import type { DataplaneMetrics } from './telemetry/metrics.ts';
+import type { UpstreamRegistry } from './upstreams.ts';
+
+export interface RuntimeOptions {
+  upstreams: UpstreamRegistry;
+  metrics: DataplaneMetrics;
+  listeners: ListenerSet;
+  log: Logger;
+}
+
+export class ConfigRuntime implements ConfigSource {
+  current: CompiledConfig | undefined;
+  private readonly options: RuntimeOptions;
+
+  constructor(options: RuntimeOptions) {
+    this.options = options;
+  }
+
+  /** Compiles and swaps in `published`; throws (keeping the current config) when it cannot. */
+  async apply(published: PublishedConfig): Promise<CompiledConfig> {
+    const { upstreams, metrics, listeners, log } = this.options;
+    const started = performance.now();
+    let compiled: CompiledConfig;
+    try {
+      compiled = await compileConfig(published, { upstreams, metrics });
+      await listeners.openMissing(compiled.ports.keys());
+    } catch (error) {
+      // Pools acquired for the failed config are released again.
+      upstreams.retainOnly(this.current?.upstreams ?? new Set());
+      throw error;
+    }
+    this.current = compiled;
+    const wanted = new Set(compiled.ports.keys());
+    listeners.closeExcept(wanted).catch((error: unknown) => {
+      log.error({ err: error }, 'closing removed listener ports failed');
+    });
+    upstreams.retainOnly(compiled.upstreams);
+    metrics.configApplySeconds.observe((performance.now() - started) / 1000);
+    if (compiled.unsupportedListeners.length > 0) {
+      log.warn({ listeners: compiled.unsupportedListeners }, 'listeners with these protocols are not served by this dataplane version');
+    }
+    return compiled;
+  }
+}

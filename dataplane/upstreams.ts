@@ -1,0 +1,136 @@
+/**
+ * Connection pools to backend endpoints, shared across config versions, and per-cluster
+ * endpoint choice with passive health checking.
+ *
+ * An endpoint (`protocol + address + port`) keeps its undici pool and its health while it appears
+ * in successive configs; pools of endpoints that left the config are closed after a grace period
+ * so requests still running on the previous config can finish (and retry) on them.
+ */
+import { Pool } from 'undici';
+
+export type WireProtocol = 'http1' | 'h2c';
+
+export interface UpstreamOptions {
+  /** How long an endpoint is skipped after a failed connect. */
+  ejectMs: number;
+  /** How long a pool that left the config stays open for in-flight requests. */
+  retireGraceMs: number;
+  connectTimeoutMs: number;
+}
+
+export const defaultUpstreamOptions: UpstreamOptions = { ejectMs: 5_000, retireGraceMs: 30_000, connectTimeoutMs: 5_000 };
+
+export class Upstream {
+  readonly key: string;
+  readonly origin: string;
+  readonly protocol: WireProtocol;
+  readonly pool: Pool;
+  /** `performance.now()` until which the endpoint is skipped; 0 when healthy. */
+  ejectedUntil = 0;
+  retireTimer: NodeJS.Timeout | undefined;
+
+  constructor(key: string, protocol: WireProtocol, address: string, port: number, options: UpstreamOptions) {
+    this.key = key;
+    this.protocol = protocol;
+    this.origin = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+    this.pool = new Pool(this.origin, {
+      connectTimeout: options.connectTimeoutMs,
+      keepAliveTimeout: 4_000,
+      ...(protocol === 'h2c' ? { allowH2: true, h2Options: { useH2c: true } } : { allowH2: false }),
+    });
+  }
+
+  isEjected(now: number): boolean {
+    return this.ejectedUntil !== 0 && this.ejectedUntil > now;
+  }
+}
+
+export class UpstreamRegistry {
+  private readonly upstreams = new Map<string, Upstream>();
+  readonly options: UpstreamOptions;
+
+  constructor(options: Partial<UpstreamOptions> = {}) {
+    this.options = { ...defaultUpstreamOptions, ...options };
+  }
+
+  acquire(protocol: WireProtocol, address: string, port: number): Upstream {
+    const key = `${protocol} ${address} ${port}`;
+    let upstream = this.upstreams.get(key);
+    if (upstream === undefined) {
+      upstream = new Upstream(key, protocol, address, port, this.options);
+      this.upstreams.set(key, upstream);
+    } else if (upstream.retireTimer !== undefined) {
+      clearTimeout(upstream.retireTimer);
+      upstream.retireTimer = undefined;
+    }
+    return upstream;
+  }
+
+  /** Schedules closing every upstream not in `live`. */
+  retainOnly(live: ReadonlySet<Upstream>): void {
+    for (const upstream of this.upstreams.values()) {
+      if (live.has(upstream) || upstream.retireTimer !== undefined) continue;
+      upstream.retireTimer = setTimeout(() => {
+        if (this.upstreams.get(upstream.key) === upstream) this.upstreams.delete(upstream.key);
+        void upstream.pool.close().catch(() => undefined);
+      }, this.options.retireGraceMs);
+      upstream.retireTimer.unref();
+    }
+  }
+
+  get size(): number {
+    return this.upstreams.size;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.upstreams.values()];
+    this.upstreams.clear();
+    await Promise.all(
+      all.map(async (upstream) => {
+        clearTimeout(upstream.retireTimer);
+        await upstream.pool.close().catch(() => upstream.pool.destroy());
+      }),
+    );
+  }
+}
+
+/**
+ * The endpoints of one cluster. Picks round robin among ready, non-ejected endpoints; falls back
+ * to not-ready ones, then to ejected ones (better a likely failure than a certain 503).
+ */
+export class EndpointSet {
+  private readonly ready: readonly Upstream[];
+  private readonly notReady: readonly Upstream[];
+  private cursor = 0;
+
+  constructor(ready: readonly Upstream[], notReady: readonly Upstream[]) {
+    this.ready = ready;
+    this.notReady = notReady;
+  }
+
+  get isEmpty(): boolean {
+    return this.ready.length === 0 && this.notReady.length === 0;
+  }
+
+  /** `tried` holds endpoints this request already failed to connect to. */
+  pick(tried: readonly Upstream[] | undefined, now: number): Upstream | undefined {
+    return (
+      this.scan(this.ready, tried, now, false) ??
+      this.scan(this.notReady, tried, now, false) ??
+      this.scan(this.ready, tried, now, true) ??
+      this.scan(this.notReady, tried, now, true)
+    );
+  }
+
+  private scan(list: readonly Upstream[], tried: readonly Upstream[] | undefined, now: number, allowEjected: boolean): Upstream | undefined {
+    const count = list.length;
+    for (let i = 0; i < count; i++) {
+      const upstream = list[(this.cursor + i) % count] as Upstream;
+      if (!allowEjected && upstream.isEjected(now)) continue;
+      if (tried !== undefined && tried.includes(upstream)) continue;
+      this.cursor = (this.cursor + i + 1) % count;
+      return upstream;
+    }
+    return undefined;
+  }
+}
