@@ -43,6 +43,8 @@ export interface CompiledRetry {
   readonly codes: ReadonlySet<number>;
   readonly attempts: number;
   readonly backoffMs: number;
+  /** Retry when connecting to every endpoint failed (after trying each once). */
+  readonly connectionErrors: boolean;
 }
 
 export interface CompiledAction {
@@ -221,7 +223,12 @@ function compileAction(action: RuleAction, clusters: ReadonlyMap<string, Compile
     retry:
       action.retry === undefined || action.retry.attempts === 0
         ? undefined
-        : { codes: new Set(action.retry.codes), attempts: action.retry.attempts, backoffMs: action.retry.backoffMs },
+        : {
+            codes: new Set(action.retry.codes),
+            attempts: action.retry.attempts,
+            backoffMs: action.retry.backoffMs,
+            connectionErrors: action.retry.connectionErrors ?? false,
+          },
     localStats: metrics.stats(route, action.id, ''),
   };
 }

@@ -309,7 +309,9 @@ class Exchange {
     const cluster = this.cluster as CompiledCluster;
     const upstream = cluster.endpoints.pick(this.tried, performance.now());
     if (upstream === undefined) {
-      this.answer(503);
+      // Every endpoint refused a connection (or there is none).
+      if (this.tried === undefined) this.answer(503);
+      else this.retry(503, 'connect');
       return;
     }
     const headers = this.headers as HeaderMap;
@@ -362,7 +364,7 @@ class Exchange {
     attempt.finish('response');
     if (attempt !== this.attempt || this.finished) return;
     if (attempt.discarding) {
-      this.retry(attempt.status);
+      this.retry(attempt.status, 'status');
       return;
     }
     this.res.end();
@@ -382,8 +384,9 @@ class Exchange {
     }
     if (abort === undefined && isConnectError(error)) {
       backend.stats.connectError();
-      attempt.upstream.ejectedUntil = performance.now() + 5_000;
+      attempt.upstream.eject(performance.now());
       if (this.replayable) {
+        // Nothing reached the backend: moving to another endpoint is always safe.
         (this.tried ??= []).push(attempt.upstream);
         this.send();
         return;
@@ -391,14 +394,21 @@ class Exchange {
       this.answer(503);
       return;
     }
-    const status = abort?.kind === 'backend-timeout' ? 504 : 502;
-    this.retry(status);
+    if (abort?.kind === 'backend-timeout') this.retry(504, 'status');
+    else this.retry(502, 'error');
   }
 
-  /** Tries again after a retryable outcome, or answers with `status` when no retry is left. */
-  private retry(status: number): void {
+  /**
+   * Tries again after a retryable outcome, or answers with `status` when no retry is left:
+   * `status` retries need the code listed, `connect` retries need `connectionErrors`, and a
+   * backend that broke the connection mid-request counts as a 502.
+   */
+  private retry(status: number, cause: 'status' | 'connect' | 'error'): void {
     const retry = (this.action as CompiledAction).retry;
-    if (retry === undefined || this.retriesLeft <= 0 || !this.replayable || !(retry.codes.has(status) || status === 502)) {
+    const allowed =
+      retry !== undefined &&
+      (cause === 'connect' ? retry.connectionErrors : retry.codes.has(status) || (cause === 'error' && retry.connectionErrors));
+    if (!allowed || this.retriesLeft <= 0 || !this.replayable) {
       this.answer(status);
       return;
     }

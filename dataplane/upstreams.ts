@@ -28,16 +28,23 @@ export class Upstream {
   /** `performance.now()` until which the endpoint is skipped; 0 when healthy. */
   ejectedUntil = 0;
   retireTimer: NodeJS.Timeout | undefined;
+  private readonly ejectMs: number;
 
   constructor(key: string, protocol: WireProtocol, address: string, port: number, options: UpstreamOptions) {
     this.key = key;
     this.protocol = protocol;
+    this.ejectMs = options.ejectMs;
     this.origin = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
     this.pool = new Pool(this.origin, {
       connectTimeout: options.connectTimeoutMs,
       keepAliveTimeout: 4_000,
       ...(protocol === 'h2c' ? { allowH2: true, h2Options: { useH2c: true } } : { allowH2: false }),
     });
+  }
+
+  /** Passive health: a failed connect takes the endpoint out of rotation for a while. */
+  eject(now: number): void {
+    this.ejectedUntil = now + this.ejectMs;
   }
 
   isEjected(now: number): boolean {
