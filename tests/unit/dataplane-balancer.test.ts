@@ -2,7 +2,7 @@ import t from 'tap';
 import { WeightedPicker } from '../../dataplane/balancer.ts';
 import { EndpointSet, UpstreamRegistry } from '../../dataplane/upstreams.ts';
 
-t.test('smooth weighted round robin gives exact proportions and never picks weight 0', async (t) => {
+t.test('smooth weighted round robin gives exact proportions and never picks weight 0', (t) => {
   const picker = new WeightedPicker([
     { item: 'a', weight: 70 },
     { item: 'b', weight: 30 },
@@ -16,19 +16,22 @@ t.test('smooth weighted round robin gives exact proportions and never picks weig
   t.equal(counts.get('a'), 700);
   t.equal(counts.get('b'), 300);
   t.equal(counts.get('zero'), undefined);
+  t.end();
 });
 
-t.test('picks are interleaved, not bursts', async (t) => {
+t.test('picks are interleaved, not bursts', (t) => {
   const picker = new WeightedPicker([{ item: 'a', weight: 1 }, { item: 'b', weight: 1 }]);
   t.same([picker.pick(), picker.pick(), picker.pick(), picker.pick()], ['a', 'b', 'a', 'b']);
+  t.end();
 });
 
-t.test('no positive weight means no pick', async (t) => {
+t.test('no positive weight means no pick', (t) => {
   t.equal(new WeightedPicker([{ item: 'a', weight: 0 }]).pick(), undefined);
   t.equal(new WeightedPicker<string>([]).pick(), undefined);
+  t.end();
 });
 
-t.test('endpoints: round robin over ready ones, skipping ejected and already-tried endpoints', async (t) => {
+t.test('endpoints: round robin over ready ones, skipping ejected and already-tried endpoints', (t) => {
   const registry = new UpstreamRegistry({ ejectMs: 1_000 });
   t.teardown(() => registry.closeAll());
   const [a, b, c] = [registry.acquire('http1', '127.0.0.1', 1), registry.acquire('http1', '127.0.0.1', 2), registry.acquire('http1', '127.0.0.1', 3)];
@@ -42,4 +45,5 @@ t.test('endpoints: round robin over ready ones, skipping ejected and already-tri
   t.equal(set.pick(undefined, 2_000), a);
   t.equal(set.pick(undefined, 2_000), b, 'ejection ends after ejectMs');
   t.equal(registry.acquire('http1', '127.0.0.1', 1), a, 'the registry reuses pools per endpoint');
+  t.end();
 });

@@ -4,7 +4,7 @@ import { addForwardingHeaders, applyHeaderModifier, compileHeaderModifier, endTo
 import { replacePrefix } from '../../dataplane/filters/paths.ts';
 import { redirectLocation } from '../../dataplane/filters/redirect.ts';
 
-t.test('prefix replacement works on segment boundaries', async (t) => {
+t.test('prefix replacement works on segment boundaries', (t) => {
   t.equal(replacePrefix('/foo/x', '/foo', '/bar'), '/bar/x');
   t.equal(replacePrefix('/foo', '/foo', '/bar'), '/bar');
   t.equal(replacePrefix('/foo/', '/foo', '/bar'), '/bar/');
@@ -13,9 +13,10 @@ t.test('prefix replacement works on segment boundaries', async (t) => {
   t.equal(replacePrefix('/foo/x', '/foo', '/bar/'), '/bar/x');
   t.equal(replacePrefix('/x/y', '/', '/base'), '/base/x/y');
   t.equal(replacePrefix('/prefix/one/two', '/prefix/one', '/one'), '/one/two');
+  t.end();
 });
 
-t.test('redirect Location: scheme, host, port rules and paths', async (t) => {
+t.test('redirect Location: scheme, host, port rules and paths', (t) => {
   const request = { scheme: 'http' as const, host: 'example.com', path: '/a/b', query: 'q=1', listenerPort: 8080 };
   t.equal(redirectLocation({ statusCode: 302 }, request, undefined), 'http://example.com:8080/a/b?q=1', 'no change keeps the listener port');
   t.equal(redirectLocation({ statusCode: 301, scheme: 'https' }, request, undefined), 'https://example.com/a/b?q=1', 'a scheme change implies its well-known port');
@@ -25,17 +26,19 @@ t.test('redirect Location: scheme, host, port rules and paths', async (t) => {
   t.equal(redirectLocation({ statusCode: 307, port: 80 }, request, undefined), 'http://example.com/a/b?q=1');
   t.equal(redirectLocation({ statusCode: 308, path: { type: 'ReplaceFullPath', replaceFullPath: '/new' } }, request, '/a'), 'http://example.com:8080/new?q=1');
   t.equal(redirectLocation({ statusCode: 303, path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/z' } }, request, '/a'), 'http://example.com:8080/z/b?q=1');
+  t.end();
 });
 
-t.test('hop-by-hop headers, including names listed in Connection, are not forwarded', async (t) => {
+t.test('hop-by-hop headers, including names listed in Connection, are not forwarded', (t) => {
   const out = endToEndRequestHeaders({ connection: 'keep-alive, x-secret', 'keep-alive': 'timeout=5', 'x-secret': 's', 'transfer-encoding': 'chunked', te: 'trailers, deflate', upgrade: 'h2c', 'proxy-connection': 'x', accept: '*/*' });
   t.same({ ...out }, { accept: '*/*', te: 'trailers' });
   const response: HeaderMap = { connection: 'close, x-internal', 'x-internal': '1', 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' };
   stripResponseHopByHop(response);
   t.same(response, { 'content-type': 'text/plain' });
+  t.end();
 });
 
-t.test('X-Forwarded-* and X-Request-Id: replaced when untrusted, extended/kept when trusted', async (t) => {
+t.test('X-Forwarded-* and X-Request-Id: replaced when untrusted, extended/kept when trusted', (t) => {
   const incoming = { host: 'example.com', 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https', 'x-request-id': 'given' };
   const untrusted = endToEndRequestHeaders(incoming);
   addForwardingHeaders(untrusted, incoming, { scheme: 'http', remoteAddress: '10.0.0.1', trusted: false });
@@ -49,17 +52,19 @@ t.test('X-Forwarded-* and X-Request-Id: replaced when untrusted, extended/kept w
   t.equal(trusted['x-forwarded-for'], '203.0.113.9, 10.0.0.1');
   t.equal(trusted['x-forwarded-proto'], 'https');
   t.equal(trusted['x-request-id'], 'given');
+  t.end();
 });
 
-t.test('header modifier: set replaces, add appends a line, remove deletes', async (t) => {
+t.test('header modifier: set replaces, add appends a line, remove deletes', (t) => {
   const modifier = compileHeaderModifier({ set: [{ name: 'X-Set', value: 'new' }], add: [{ name: 'x-add', value: 'two' }, { name: 'x-fresh', value: 'f' }], remove: ['X-Gone'] })!;
   const headers: HeaderMap = { 'x-set': 'old', 'x-add': 'one', 'x-gone': 'bye', keep: 'k' };
   applyHeaderModifier(headers, modifier);
   t.same(headers, { 'x-set': 'new', 'x-add': ['one', 'two'], 'x-fresh': 'f', keep: 'k' });
   t.equal(compileHeaderModifier({ set: [], add: [], remove: [] }), undefined, 'an empty modifier compiles to nothing');
+  t.end();
 });
 
-t.test('CORS: preflight answers and actual-request headers', async (t) => {
+t.test('CORS: preflight answers and actual-request headers', (t) => {
   const cors = compileCors({
     allowOrigins: ['https://www.foo.com', 'https://*.bar.com'],
     allowMethods: ['GET', 'OPTIONS'],
@@ -92,4 +97,5 @@ t.test('CORS: preflight answers and actual-request headers', async (t) => {
   const answer = preflightHeaders(wildcard, { origin: 'https://any.org:123', 'access-control-request-method': 'PUT' })!;
   t.equal(answer['access-control-allow-methods'], '*');
   t.equal(answer['access-control-allow-credentials'], undefined);
+  t.end();
 });

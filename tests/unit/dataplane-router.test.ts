@@ -36,14 +36,15 @@ function listener(rules: HttpRule[], extra: Partial<HttpListener> = {}): HttpLis
   return { id: 'ns/gw/http', port: 80, protocol: 'HTTP', rules, ...extra };
 }
 
-t.test('hostOf strips the port, lower-cases and keeps IPv6 literals', async (t) => {
+t.test('hostOf strips the port, lower-cases and keeps IPv6 literals', (t) => {
   t.equal(hostOf('Example.COM:8080'), 'example.com');
   t.equal(hostOf('example.com.'), 'example.com');
   t.equal(hostOf('[::1]:80'), '[::1]');
   t.equal(hostOf(undefined), '');
+  t.end();
 });
 
-t.test('HostTable: exact beats the longest wildcard, which beats catch-all; wildcards need a label', async (t) => {
+t.test('HostTable: exact beats the longest wildcard, which beats catch-all; wildcards need a label', (t) => {
   const table = new HostTable<string>();
   table.entry('foo.example.com', () => 'exact');
   table.entry('*.example.com', () => 'wild');
@@ -57,6 +58,7 @@ t.test('HostTable: exact beats the longest wildcard, which beats catch-all; wild
   const out: string[] = [];
   t.equal(table.matchesInto('a.b.example.com', out), 3);
   t.same(out.slice(0, 3), ['wild-b', 'wild', 'any']);
+  t.end();
 });
 
 t.test('exact path beats any prefix; longest prefix wins; prefixes match whole segments', async (t) => {
