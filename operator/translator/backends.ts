@@ -34,7 +34,7 @@ export interface ResolvedCluster {
 export type BackendResolution =
   | { readonly kind: 'cluster'; readonly cluster: ResolvedCluster }
   | { readonly kind: 'invalid'; readonly problem: Problem }
-  | { readonly kind: 'unusable'; readonly message: string };
+  | { readonly kind: 'unusable'; readonly message: string; readonly serviceKey: string };
 
 function invalid(reason: Problem['reason'], message: string): BackendResolution {
   return { kind: 'invalid', problem: { reason, message } };
@@ -95,7 +95,7 @@ export class Backends {
     const appProtocol = str(field(servicePort, 'appProtocol'));
     const tls = this.#policies.settingsFor(namespace, serviceName, portName);
     if (tls === 'invalid') {
-      return { kind: 'unusable', message: `the BackendTLSPolicy for Service ${namespace}/${serviceName} is not valid` };
+      return { kind: 'unusable', message: `the BackendTLSPolicy for Service ${namespace}/${serviceName} is not valid`, serviceKey: key(namespace, serviceName) };
     }
     const protocol = clusterProtocol(use, appProtocol, tls !== undefined);
     const suffix = use === 'http' ? '' : `#${use}`;

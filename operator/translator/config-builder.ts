@@ -35,8 +35,9 @@ export class ConfigBuilder {
     this.#gateway = gateway;
   }
 
-  action(action: RuleAction, clusters: readonly ResolvedCluster[]): number {
+  action(action: RuleAction, clusters: readonly ResolvedCluster[], unusableServices: readonly string[]): number {
     for (const cluster of clusters) this.cluster(cluster);
+    for (const service of unusableServices) this.usedServices.add(service);
     let index = this.#actionIndex.get(action);
     if (index === undefined) {
       index = this.#actions.push(action) - 1;

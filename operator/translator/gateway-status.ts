@@ -41,7 +41,7 @@ export function gatewayStatus(gateway: GatewayState): ObjectStatus {
     status: {
       conditions,
       listeners: listeners.map((listener) => listenerStatus(listener, generation)),
-      attachedListenerSets: gateway.listenerSets.filter((set) => set.problem === undefined).length,
+      attachedListenerSets: gateway.listenerSets.filter((set) => set.problem === undefined && set.listeners.some(isServing)).length,
     },
   };
 }

@@ -23,7 +23,7 @@ export function translateGrpcRoute({ meta, object }: Entry<unknown>, backends: B
   const rawRules = field(spec, 'rules') === undefined ? [{}] : list(field(spec, 'rules'));
   const rules = rawRules.map((rule, index): TranslatedRule => {
     const matches = readMatches(field(rule, 'matches'));
-    if ('reason' in matches) return { action: undefined, matches: [], clusters: [], invalid: matches, refProblem: undefined };
+    if ('reason' in matches) return { action: undefined, matches: [], clusters: [], unusableServices: [], invalid: matches, refProblem: undefined };
     return translateRuleAction(rule, index, matches, { routeKind: 'GRPCRoute', meta, backends, use: 'grpc', allowedFilters: GRPC_ROUTE_FILTERS });
   });
   return { kind: 'GRPCRoute', meta, parentRefs: field(spec, 'parentRefs'), hostnames: hostnames.hostnames, routeProblem: hostnames.problem, rules };

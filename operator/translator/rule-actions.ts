@@ -16,6 +16,8 @@ export interface TranslatedRule {
   readonly action: RuleAction | undefined;
   readonly matches: readonly RouteMatch[];
   readonly clusters: readonly ResolvedCluster[];
+  /** Services whose traffic must fail because their BackendTLSPolicy is invalid (for policy status). */
+  readonly unusableServices: readonly string[];
   readonly invalid: Problem | undefined;
   readonly refProblem: Problem | undefined;
 }
@@ -40,6 +42,7 @@ export function translateRuleAction(rule: unknown, index: number, matches: reado
   let invalid = filters.invalid;
   const clusters: ResolvedCluster[] = [...filters.clusters];
   const backends: WeightedBackend[] = [];
+  const unusableServices: string[] = [];
   for (const ref of list(field(rule, 'backendRefs'))) {
     const rawWeight = field(ref, 'weight');
     const weight = rawWeight === undefined ? 1 : int(rawWeight);
@@ -54,6 +57,8 @@ export function translateRuleAction(rule: unknown, index: number, matches: reado
       clusters.push(resolution.cluster);
     } else if (resolution.kind === 'invalid') {
       refProblem ??= resolution.problem;
+    } else {
+      unusableServices.push(resolution.serviceKey);
     }
     const backendFilters: FilterResult = translateFilters(field(ref, 'filters'), matches, { ...filterContext, allowed: BACKEND_REF_FILTERS });
     invalid ??= backendFilters.invalid;
@@ -69,7 +74,7 @@ export function translateRuleAction(rule: unknown, index: number, matches: reado
   if (retry !== undefined && 'reason' in retry) invalid ??= retry;
   const session = sessionPersistence(field(rule, 'sessionPersistence'));
   if (session !== undefined && 'reason' in session) invalid ??= session;
-  if (invalid !== undefined) return { action: undefined, matches, clusters: [], invalid, refProblem };
+  if (invalid !== undefined) return { action: undefined, matches, clusters: [], unusableServices: [], invalid, refProblem };
 
   const ruleName = name(field(rule, 'name'));
   const action: { -readonly [K in keyof RuleAction]: RuleAction[K] } = {
@@ -91,7 +96,7 @@ export function translateRuleAction(rule: unknown, index: number, matches: reado
   if (filters.urlRewrite !== undefined) action.urlRewrite = filters.urlRewrite;
   if (retry !== undefined && !('reason' in retry)) action.retry = retry;
   if (session !== undefined && !('reason' in session)) action.sessionPersistence = session;
-  return { action, matches, clusters, invalid: undefined, refProblem };
+  return { action, matches, clusters, unusableServices, invalid: undefined, refProblem };
 }
 
 function ruleTimeouts(raw: unknown): RuleAction['timeouts'] | Problem {

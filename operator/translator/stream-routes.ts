@@ -9,6 +9,7 @@ import { readHostnames, type RouteTranslation } from './route-common.ts';
 export interface StreamTranslation extends RouteTranslation {
   readonly backends: readonly WeightedBackend[];
   readonly clusters: readonly ResolvedCluster[];
+  readonly unusableServices: readonly string[];
 }
 
 export function translateStreamRoute(kind: 'TLSRoute' | 'TCPRoute', { meta, object }: Entry<unknown>, backends: Backends): StreamTranslation {
@@ -21,6 +22,7 @@ export function translateStreamRoute(kind: 'TLSRoute' | 'TCPRoute', { meta, obje
   let refProblem: Problem | undefined;
   const weighted: WeightedBackend[] = [];
   const clusters: ResolvedCluster[] = [];
+  const unusableServices: string[] = [];
   for (const rule of list(field(spec, 'rules'))) {
     for (const ref of list(field(rule, 'backendRefs'))) {
       const rawWeight = field(ref, 'weight');
@@ -35,6 +37,7 @@ export function translateStreamRoute(kind: 'TLSRoute' | 'TCPRoute', { meta, obje
         clusters.push(resolution.cluster);
       } else {
         if (resolution.kind === 'invalid') refProblem ??= resolution.problem;
+        else unusableServices.push(resolution.serviceKey);
         weighted.push({ weight });
       }
     }
@@ -45,8 +48,9 @@ export function translateStreamRoute(kind: 'TLSRoute' | 'TCPRoute', { meta, obje
     parentRefs: field(spec, 'parentRefs'),
     hostnames: hostnames?.hostnames,
     routeProblem,
-    rules: refProblem === undefined ? [] : [{ action: undefined, matches: [], clusters: [], invalid: undefined, refProblem }],
+    rules: refProblem === undefined ? [] : [{ action: undefined, matches: [], clusters: [], unusableServices: [], invalid: undefined, refProblem }],
     backends: weighted,
     clusters,
+    unusableServices,
   };
 }

@@ -179,6 +179,7 @@ function placeRoute(
     if (route.kind === 'TLSRoute' || route.kind === 'TCPRoute') {
       const stream = route as StreamTranslation;
       for (const cluster of stream.clusters) builder.cluster(cluster);
+      for (const service of stream.unusableServices) builder.usedServices.add(service);
       listenerRoutes.streams.push({
         route: route.meta,
         stream: { route: { kind: route.kind, namespace: route.meta.namespace, name: route.meta.name }, hostnames: [...hostnames], backends: [...stream.backends] },
@@ -187,7 +188,7 @@ function placeRoute(
     }
     route.rules.forEach((rule, ruleIndex) => {
       if (rule.action === undefined) return;
-      const actionIndex = builder.action(rule.action, rule.clusters);
+      const actionIndex = builder.action(rule.action, rule.clusters, rule.unusableServices);
       rule.matches.forEach((match, matchIndex) => {
         listenerRoutes.http.push({
           match,

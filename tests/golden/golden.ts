@@ -1,0 +1,64 @@
+/**
+ * Golden cases: `tests/golden/<case>/input.yaml` (Kubernetes objects, several YAML documents)
+ * → `output.yaml` (the translator's configs and statuses).
+ *
+ * An input may start with `# include: a, b` to prepend shared setups from `_base/<name>.yaml`.
+ * In output.yaml, PEM material is replaced by `<pem sha256:…>` so the files stay readable; the
+ * determinism test compares full, unabridged output.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { emptySnapshot, SNAPSHOT_FIELD_BY_KIND, type Snapshot, type SnapshotKind } from '../../operator/store/index.ts';
+import { translate, type TranslationResult } from '../../operator/translator/index.ts';
+
+export const GOLDEN_DIR = import.meta.dirname;
+
+export function caseNames(): string[] {
+  return readdirSync(GOLDEN_DIR)
+    .filter((entry) => !entry.startsWith('_') && statSync(join(GOLDEN_DIR, entry)).isDirectory())
+    .sort();
+}
+
+function isSnapshotKind(kind: unknown): kind is SnapshotKind {
+  return typeof kind === 'string' && Object.hasOwn(SNAPSHOT_FIELD_BY_KIND, kind);
+}
+
+export function readObjects(caseName: string): unknown[] {
+  const text = readFileSync(join(GOLDEN_DIR, caseName, 'input.yaml'), 'utf8');
+  const include = /^# include: (.+)$/m.exec(text.split('\n', 1)[0] ?? '');
+  const sources = (include?.[1] ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const texts = [...sources.map((name) => readFileSync(join(GOLDEN_DIR, '_base', `${name}.yaml`), 'utf8')), text];
+  return texts.flatMap((source) => parseAllDocuments(source).map((document) => document.toJS() as unknown)).filter((object) => object !== null);
+}
+
+export function snapshotOf(objects: readonly unknown[]): Snapshot {
+  const lists = new Map<string, unknown[]>();
+  for (const object of objects) {
+    const kind = (object as { kind?: unknown }).kind;
+    if (!isSnapshotKind(kind)) continue;
+    const field = SNAPSHOT_FIELD_BY_KIND[kind];
+    const list = lists.get(field) ?? [];
+    list.push(object);
+    lists.set(field, list);
+  }
+  const snapshot: Snapshot = { ...emptySnapshot(), ...Object.fromEntries(lists) };
+  return snapshot;
+}
+
+const PEM = /-----BEGIN ([A-Z ]+)-----[\s\S]+?-----END \1-----\n?/g;
+
+function abridgePem(text: string): string {
+  return text.replace(PEM, (block, label: string) => `<${label.toLowerCase()} sha256:${createHash('sha256').update(block).digest('hex').slice(0, 12)}>`);
+}
+
+export function renderOutput(result: TranslationResult): string {
+  const abridged: unknown = JSON.parse(JSON.stringify(result), (_key, value: unknown) => (typeof value === 'string' ? abridgePem(value) : value));
+  return stringify(abridged, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+export function runCase(caseName: string): { result: TranslationResult; output: string } {
+  const result = translate(snapshotOf(readObjects(caseName)));
+  return { result, output: renderOutput(result) };
+}
