@@ -47,7 +47,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const dir = makeTempDir('controlplane');
   const processes: ManagedProcess[] = [];
   const stop = async (): Promise<void> => {
-    for (const child of processes.reverse()) await child.stop(5000);
+    // Dependents first: controller manager, then apiserver, then etcd.
+    for (const child of [...processes].reverse()) await child.stop(5000);
     await dir.remove();
   };
   try {
