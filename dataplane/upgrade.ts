@@ -84,6 +84,8 @@ export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Dup
   const protocol = req.headers.upgrade ?? 'websocket';
   proxy.requestStarted();
   let ended = false;
+  /** The backend answered (upgrade or refusal); from then on the sockets are ours to close. */
+  let answered = false;
   const end = (status: number): void => {
     if (ended) return;
     ended = true;
@@ -97,7 +99,25 @@ export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Dup
     end(502);
   };
   const handler: Dispatcher.DispatchHandler = {
+    onRequestStart(controller) {
+      socket.once('close', () => { if (!answered) controller.abort(new Error('client went away')); });
+    },
+    // The backend declined the upgrade: pass its answer on and close.
+    onResponseStart(_controller, statusCode, responseHeaders, statusMessage) {
+      answered = true;
+      const out = { ...(responseHeaders as HeaderMap), connection: 'close' };
+      Reflect.deleteProperty(out, 'keep-alive');
+      writeHead(socket, statusCode, statusMessage ?? REASONS[statusCode] ?? '', out);
+      end(statusCode);
+    },
+    onResponseData(_controller, chunk) {
+      socket.write(chunk);
+    },
+    onResponseEnd() {
+      socket.end();
+    },
     onRequestUpgrade(_controller, statusCode, responseHeaders, upstreamSocket) {
+      answered = true;
       const out = { ...(responseHeaders as HeaderMap) };
       writeHead(socket, statusCode, 'Switching Protocols', out);
       if (head.length > 0) upstreamSocket.write(head);

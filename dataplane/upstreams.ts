@@ -38,7 +38,8 @@ export class Upstream {
     this.pool = new Pool(this.origin, {
       connectTimeout: options.connectTimeoutMs,
       keepAliveTimeout: 4_000,
-      ...(protocol === 'h2c' ? { allowH2: true, h2Options: { useH2c: true } } : { allowH2: false }),
+      // Pool builds its connector from the top-level `useH2c`; its clients read `h2Options`.
+      ...(protocol === 'h2c' ? { allowH2: true, useH2c: true, h2Options: { useH2c: true } } : { allowH2: false }),
     });
   }
 
