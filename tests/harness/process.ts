@@ -44,8 +44,8 @@ const setpriv = findExecutable('setpriv');
 
 /**
  * A long-running child process (a server) whose output goes to a log file. stop() sends
- * SIGTERM, then SIGKILL after a grace period; if the process exits first, the child is
- * SIGKILLed synchronously.
+ * SIGTERM, then SIGKILL after a grace period. If this process exits without stop() (crash,
+ * signal), the child is SIGKILLed from the exit hook.
  */
 export class ManagedProcess {
   readonly name: string;
