@@ -1,0 +1,99 @@
+/**
+ * Creates and updates each accepted Gateway's ServiceAccount, Deployment and Service.
+ *
+ * - Created when missing; afterwards updated with a JSON merge patch only when the manifest
+ *   we would write changed (a hash in an annotation), so user or controller edits to fields
+ *   we do not set are left alone.
+ * - `spec.replicas` is set only at creation: patches never carry it, so `kubectl scale` or an
+ *   HPA own the replica count from then on.
+ * - Objects are owned by the Gateway (owner reference), so deleting the Gateway lets the
+ *   garbage collector remove them.
+ * - Addresses for `Gateway.status.addresses` come from the Service in the store (load
+ *   balancer ingress, else the cluster IP).
+ */
+import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import type { GatewayOutput } from '../translator/index.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import type { GatewayAddress } from '../status/sink.ts';
+import { httpStatus, type OperatorKubeClients } from '../provider/kubernetes/clients.ts';
+import type { InfraProvisioner } from './provisioner.ts';
+import { dataplaneManifests, dataplaneName, HASH_ANNOTATION, manifestHash, type Manifest, type ProvisionerSettings } from './resources.ts';
+
+export type { ProvisionerSettings };
+
+export interface KubeProvisionerOptions {
+  readonly clients: OperatorKubeClients;
+  readonly store: ObjectStore;
+  readonly settings: ProvisionerSettings;
+  readonly log: { warn(message: string): void; info(message: string): void };
+}
+
+const FIELD_MANAGER = 'weir-operator';
+
+export class KubeProvisioner implements InfraProvisioner {
+  readonly #options: KubeProvisionerOptions;
+  /** `kind/ns/name` → hash last applied by this process (skips API calls when unchanged). */
+  readonly #applied = new Map<string, string>();
+
+  constructor(options: KubeProvisionerOptions) {
+    this.#options = options;
+  }
+
+  async apply(gateways: readonly GatewayOutput[]): Promise<Map<string, GatewayAddress[]>> {
+    const addresses = new Map<string, GatewayAddress[]>();
+    for (const output of gateways) {
+      const id = `${output.gateway.namespace}/${output.gateway.name}`;
+      const gateway = this.#options.store.get('Gateway', id);
+      const uid = gateway?.metadata === undefined ? undefined : (gateway.metadata as { uid?: string }).uid;
+      if (uid === undefined) continue;
+      const manifests = dataplaneManifests(output, { ...output.gateway, uid }, this.#options.settings);
+      try {
+        await this.#ensure(manifests.serviceAccount);
+        await this.#ensure(manifests.deployment);
+        if (manifests.service !== undefined) await this.#ensure(manifests.service);
+      } catch (error) {
+        this.#options.log.warn(`provisioning the dataplane of Gateway ${id} failed: ${String(error)}`);
+      }
+      addresses.set(id, this.#addresses(output.gateway.namespace, dataplaneName(output.gateway.name)));
+    }
+    return addresses;
+  }
+
+  #addresses(namespace: string, name: string): GatewayAddress[] {
+    const service = this.#options.store.get('Service', `${namespace}/${name}`) as
+      | { spec?: { clusterIP?: string }; status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } }
+      | undefined;
+    if (service === undefined) return [];
+    const ingress = (service.status?.loadBalancer?.ingress ?? []).flatMap((entry): GatewayAddress[] =>
+      entry.ip !== undefined ? [{ type: 'IPAddress', value: entry.ip }] : entry.hostname !== undefined ? [{ type: 'Hostname', value: entry.hostname }] : [],
+    );
+    if (ingress.length > 0) return ingress;
+    const clusterIP = service.spec?.clusterIP;
+    return clusterIP === undefined || clusterIP === '' || clusterIP === 'None' ? [] : [{ type: 'IPAddress', value: clusterIP }];
+  }
+
+  async #ensure(manifest: Manifest): Promise<void> {
+    const { objects } = this.#options.clients;
+    const hash = manifestHash(manifest);
+    const key = `${manifest.kind}/${manifest.metadata.namespace}/${manifest.metadata.name}`;
+    if (this.#applied.get(key) === hash) return;
+    const wanted = { ...manifest, metadata: { ...manifest.metadata, annotations: { ...manifest.metadata.annotations, [HASH_ANNOTATION]: hash } } };
+    let existing: KubernetesObject | undefined;
+    try {
+      existing = await objects.read({ apiVersion: manifest.apiVersion, kind: manifest.kind, metadata: { name: manifest.metadata.name, namespace: manifest.metadata.namespace } });
+    } catch (error) {
+      if (httpStatus(error) !== 404) throw error;
+    }
+    if (existing === undefined) {
+      await objects.create(wanted, undefined, undefined, FIELD_MANAGER);
+      this.#options.log.info(`created ${key}`);
+    } else if (existing.metadata?.annotations?.[HASH_ANNOTATION] !== hash) {
+      const patch = structuredClone(wanted) as Manifest;
+      const spec = patch.spec as Record<string, unknown> | undefined;
+      if (spec !== undefined) delete spec.replicas;
+      await objects.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+      this.#options.log.info(`updated ${key}`);
+    }
+    this.#applied.set(key, hash);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The dataplane objects of one Gateway, built as plain manifests (pure; no API calls):
+ * ServiceAccount, Deployment and Service, owned by the Gateway, carrying its
+ * `spec.infrastructure` labels and annotations.
+ */
+import { createHash } from 'node:crypto';
+import type { V1OwnerReference } from '@kubernetes/client-node';
+import type { GatewayOutput } from '../translator/index.ts';
+
+export interface ProvisionerSettings {
+  /** Default dataplane image (WeirParameters.image overrides). */
+  readonly image: string;
+  /** REDIS_URL given to dataplane pods. */
+  readonly redisUrl: string;
+  /** Default Service type (WeirParameters.serviceType overrides). Default LoadBalancer. */
+  readonly serviceType?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+  /** Replicas at creation when WeirParameters does not say (default 1). */
+  readonly replicas?: number;
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Dataplane admin port (readiness probe, metrics). Default 9090. */
+  readonly adminPort?: number;
+  readonly terminationGracePeriodSeconds?: number;
+}
+
+export interface GatewayRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+export type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string>; ownerReferences: V1OwnerReference[] };
+} & Record<string, unknown>;
+
+export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
+export const HASH_ANNOTATION = 'weir.dev/applied-hash';
+const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'weir', 'app.kubernetes.io/name': 'weir-dataplane' };
+
+/** `weir-<gateway>`, shortened with a hash suffix to stay a valid 63-character name. */
+export function dataplaneName(gatewayName: string): string {
+  const name = `weir-${gatewayName}`;
+  if (name.length <= 63) return name;
+  const hash = createHash('sha256').update(gatewayName).digest('hex').slice(0, 8);
+  return `${name.slice(0, 54).replace(/-+$/, '')}-${hash}`;
+}
+
+function listenerPorts(output: GatewayOutput): number[] {
+  return [...new Set(output.config.listeners.map((listener) => listener.port))].sort((a, b) => a - b);
+}
+
+export interface DataplaneManifests {
+  readonly serviceAccount: Manifest;
+  readonly deployment: Manifest;
+  /** Absent while the Gateway has no listener to serve (a Service needs at least one port). */
+  readonly service: Manifest | undefined;
+}
+
+export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, settings: ProvisionerSettings): DataplaneManifests {
+  const name = dataplaneName(gateway.name);
+  const { namespace } = gateway;
+  const { deployment: parameters, labels: infraLabels, annotations: infraAnnotations } = output.infrastructure;
+  const selector = { ...MANAGED_BY, [GATEWAY_NAME_LABEL]: gateway.name };
+  const labels = { ...infraLabels, ...selector };
+  const annotations = { ...infraAnnotations };
+  const ownerReferences = [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', name: gateway.name, uid: gateway.uid, controller: true }];
+  const metadata = { name, namespace, labels, annotations, ownerReferences };
+  const adminPort = settings.adminPort ?? 9090;
+  const ports = listenerPorts(output);
+  const resources = parameters.resources === undefined ? {} : { resources: { requests: parameters.resources.requests, limits: parameters.resources.limits } };
+  const serviceAccount: Manifest = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { ...metadata, annotations: { ...annotations } }, automountServiceAccountToken: false };
+  const deployment: Manifest = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { ...metadata },
+    spec: {
+      replicas: parameters.replicas ?? settings.replicas ?? 1,
+      selector: { matchLabels: selector },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels, annotations },
+        spec: {
+          serviceAccountName: name,
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: settings.terminationGracePeriodSeconds ?? 45,
+          containers: [
+            {
+              name: 'dataplane',
+              image: parameters.image ?? settings.image,
+              imagePullPolicy: settings.imagePullPolicy ?? 'IfNotPresent',
+              env: [
+                { name: 'WEIR_GATEWAY', value: `${namespace}/${gateway.name}` },
+                { name: 'REDIS_URL', value: settings.redisUrl },
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'WEIR_ADMIN_PORT', value: String(adminPort) },
+                { name: 'WEIR_SHUTDOWN_DELAY_MS', value: '5000' },
+                { name: 'WEIR_DRAIN_TIMEOUT_MS', value: '30000' },
+              ],
+              ports: [
+                ...ports.map((port) => ({ name: `p${port}`, containerPort: port, protocol: 'TCP' })),
+                { name: 'admin', containerPort: adminPort, protocol: 'TCP' },
+              ],
+              readinessProbe: { httpGet: { path: '/readyz', port: adminPort }, periodSeconds: 2, failureThreshold: 2 },
+              ...resources,
+              securityContext: { allowPrivilegeEscalation: false },
+            },
+          ],
+        },
+      },
+    },
+  };
+  const service: Manifest | undefined = ports.length === 0 ? undefined : {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { ...metadata, annotations: { ...annotations } },
+    spec: {
+      type: parameters.serviceType ?? settings.serviceType ?? 'LoadBalancer',
+      selector,
+      ports: ports.map((port) => ({ name: `p${port}`, port, targetPort: port, protocol: 'TCP' })),
+    },
+  };
+  return { serviceAccount, deployment, service };
+}
+
+/** Hash of a manifest without replicas (which belongs to the user once created). */
+export function manifestHash(manifest: Manifest): string {
+  const spec = manifest.spec as Record<string, unknown> | undefined;
+  const { replicas: _replicas, ...rest } = spec ?? {};
+  return createHash('sha256').update(JSON.stringify({ ...manifest, spec: rest })).digest('hex').slice(0, 16);
+}

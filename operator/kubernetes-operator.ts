@@ -1,0 +1,96 @@
+/**
+ * The operator in a cluster: Kubernetes provider → store → (while leader) reconciler with the
+ * Redis publisher, ack reader, infra provisioner and status writer. Every replica keeps its
+ * store warm; only the Lease holder writes anything.
+ */
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { operatorKubeClients, type OperatorKubeClients } from './provider/kubernetes/clients.ts';
+import { KubernetesProvider } from './provider/kubernetes/provider.ts';
+import { LeaderElector } from './leader/lease.ts';
+import { messageLog, type Logger } from './log.ts';
+import { RedisAckReader } from './publisher/acks.ts';
+import { RedisPublisher } from './publisher/publisher.ts';
+import { Reconciler } from './reconciler.ts';
+import { KubeStatusWriter } from './status/kube-writer.ts';
+import { ObjectStore } from './store/object-store.ts';
+import { WEIR_CONTROLLER_NAME } from './store/snapshot.ts';
+import { translate } from './translator/index.ts';
+import { KubeProvisioner, type ProvisionerSettings } from './infra/kube-provisioner.ts';
+
+export interface KubernetesOperatorOptions {
+  readonly redisUrl: string;
+  readonly log: Logger;
+  readonly clients?: OperatorKubeClients;
+  readonly controllerName?: string;
+  /** Lease identity (default: POD_NAME or the hostname). */
+  readonly identity?: string;
+  readonly leaseNamespace?: string;
+  readonly leaseName?: string;
+  readonly leaseDurationMs?: number;
+  /** Dataplane provisioning; absent turns provisioning off. */
+  readonly provisioning?: ProvisionerSettings;
+  /** Called when the SDK is about to end the process after a watch error. */
+  readonly onFatal?: (message: string) => void;
+}
+
+export class KubernetesOperator {
+  readonly store: ObjectStore;
+  readonly reconciler: Reconciler;
+  readonly elector: LeaderElector;
+  readonly #provider: KubernetesProvider;
+  readonly #redis: Redis;
+  readonly #publisher: RedisPublisher;
+  readonly #log: Logger;
+
+  constructor(options: KubernetesOperatorOptions) {
+    const controllerName = options.controllerName ?? WEIR_CONTROLLER_NAME;
+    const clients = options.clients ?? operatorKubeClients();
+    const log = options.log;
+    this.#log = log;
+    this.store = new ObjectStore(controllerName);
+    this.#redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, connectionName: 'weir-operator' });
+    this.#redis.on('error', (error: Error) => { log.debug({ err: error }, 'redis connection error'); });
+    this.#publisher = new RedisPublisher({ redis: this.#redis, controllerName });
+    this.#provider = new KubernetesProvider({ clients, store: this.store, log: messageLog(log), ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }) });
+    this.reconciler = new Reconciler({
+      store: this.store,
+      translate,
+      sink: this.#publisher,
+      acks: new RedisAckReader(this.#redis),
+      statuses: new KubeStatusWriter({ clients, store: this.store, controllerName, log: messageLog(log) }),
+      ...(options.provisioning === undefined ? {} : { provisioner: new KubeProvisioner({ clients, store: this.store, settings: options.provisioning, log: messageLog(log) }) }),
+      log,
+    });
+    this.elector = new LeaderElector({
+      customObjects: clients.customObjects,
+      namespace: options.leaseNamespace ?? 'weir-system',
+      name: options.leaseName ?? 'weir-operator',
+      identity: options.identity ?? process.env.POD_NAME ?? hostname(),
+      ...(options.leaseDurationMs === undefined ? {} : { leaseDurationMs: options.leaseDurationMs }),
+      onStartedLeading: () => {
+        this.#publisher.forget();
+        this.reconciler.start({ renotify: true });
+      },
+      onStoppedLeading: () => {
+        void this.reconciler.stop();
+      },
+      log: messageLog(log),
+    });
+  }
+
+  /** Connects, fills the store, then campaigns for the Lease. */
+  async start(): Promise<void> {
+    await this.#redis.connect();
+    await this.#provider.start();
+    this.#log.info({ objects: this.store.seq }, 'store synced with the API server');
+    this.elector.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.elector.stop();
+    await this.reconciler.stop();
+    this.#provider.stop();
+    this.#redis.disconnect();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The Kubernetes provider: fills the store from the API server and keeps it complete.
+ *
+ * 1. For each kind, a cheap LIST (limit 1) checks the API serves it; kinds whose CRD is not
+ *    installed are skipped with a warning instead of letting the SDK's watch fail (which would
+ *    end the process).
+ * 2. The SDK watches start (they deliver the current state as ADDED events, then changes).
+ * 3. A full LIST per kind is reconciled into the store (ObjectStore.reconcileKind), which
+ *    removes anything deleted while no watch was running.
+ * Afterwards a kind is relisted whenever the SDK restarts its watch, and every kind
+ * periodically (`resyncMs`) as a safety net.
+ */
+import type { ObjectStore } from '../../store/object-store.ts';
+import type { SnapshotKind } from '../../store/snapshot.ts';
+import { httpStatus, type OperatorKubeClients } from './clients.ts';
+import { RESOURCE_KINDS, type ResourceKind } from './kinds.ts';
+import { listAll } from './lister.ts';
+import { SdkWatcher, type WatchLog } from './sdk-watcher.ts';
+
+export interface KubernetesProviderOptions {
+  readonly clients: OperatorKubeClients;
+  readonly store: ObjectStore;
+  readonly log: WatchLog;
+  readonly kinds?: readonly ResourceKind[];
+  /** Full relist period (default 5 minutes). */
+  readonly resyncMs?: number;
+  readonly onFatal?: (message: string) => void;
+}
+
+export class KubernetesProvider {
+  readonly #options: KubernetesProviderOptions;
+  readonly #relisting = new Map<SnapshotKind, Promise<void>>();
+  readonly #again = new Set<SnapshotKind>();
+  #kinds: ResourceKind[] = [];
+  #watcher: SdkWatcher | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: KubernetesProviderOptions) {
+    this.#options = options;
+  }
+
+  /** Resolves once every served kind has been listed into the store. */
+  async start(): Promise<void> {
+    const { log } = this.#options;
+    this.#kinds = [];
+    for (const resource of this.#options.kinds ?? RESOURCE_KINDS) {
+      if (await this.#served(resource)) this.#kinds.push(resource);
+      else log.warn(`${resource.plural}.${resource.group || 'core'}/${resource.version} is not served by the API server (CRD not installed?); not watching ${resource.kind}`);
+    }
+    this.#watcher = new SdkWatcher({
+      store: this.#options.store,
+      kinds: this.#kinds,
+      log,
+      onRestart: (kind) => { this.relist(kind); },
+      onFatal: this.#options.onFatal ?? (() => undefined),
+    });
+    await this.#watcher.start();
+    await Promise.all(this.#kinds.map((resource) => this.#relistNow(resource)));
+    const resyncMs = this.#options.resyncMs ?? 300_000;
+    this.#timer = setInterval(() => {
+      for (const resource of this.#kinds) this.relist(resource.kind);
+    }, resyncMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    this.#watcher?.stop();
+  }
+
+  /** Relists one kind; calls while one runs coalesce into one more. */
+  relist(kind: SnapshotKind): void {
+    const resource = this.#kinds.find((entry) => entry.kind === kind);
+    if (resource === undefined || this.#stopped) return;
+    if (this.#relisting.has(kind)) {
+      this.#again.add(kind);
+      return;
+    }
+    const run = this.#relistNow(resource)
+      .catch((error: unknown) => {
+        this.#options.log.warn(`relisting ${kind} failed: ${String(error)}`);
+      })
+      .finally(() => {
+        this.#relisting.delete(kind);
+        if (this.#again.delete(kind)) this.relist(kind);
+      });
+    this.#relisting.set(kind, run);
+  }
+
+  async #relistNow(resource: ResourceKind): Promise<void> {
+    const store = this.#options.store;
+    const seq = store.seq;
+    const objects = await listAll(this.#options.clients, resource);
+    if (store.reconcileKind(resource.kind, objects, seq)) this.#options.log.debug(`relist of ${resource.kind} changed the store`);
+  }
+
+  async #served(resource: ResourceKind): Promise<boolean> {
+    if (resource.group === '' || resource.group === 'discovery.k8s.io') return true;
+    try {
+      await this.#options.clients.customObjects.listClusterCustomObject({ group: resource.group, version: resource.version, plural: resource.plural, limit: 1 });
+      return true;
+    } catch (error) {
+      if (httpStatus(error) === 404) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/** Where computed statuses go: the API server's status subresources, or a log in standalone mode. */
+import type { ObjectStatus } from '../translator/index.ts';
+
+export interface GatewayAddress {
+  readonly type: string;
+  readonly value: string;
+}
+
+export interface StatusContext {
+  /** Gateway id (`ns/name`) → addresses from the provisioner. */
+  readonly addresses: ReadonlyMap<string, readonly GatewayAddress[]>;
+}
+
+export interface StatusSink {
+  write(statuses: readonly ObjectStatus[], context: StatusContext): Promise<void>;
+}
