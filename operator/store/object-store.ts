@@ -13,7 +13,7 @@ import { emptySnapshot, SNAPSHOT_FIELD_BY_KIND, WEIR_CONTROLLER_NAME, type Snaps
 
 /** The least a stored object has: a kind-independent name. */
 export interface StoredObject {
-  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string };
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string; readonly deletionTimestamp?: string };
 }
 
 interface Entry {
