@@ -35,6 +35,7 @@ export interface SubscriberOptions {
 export class ConfigSubscriber {
   appliedVersion = 0;
   appliedDigest = '';
+  readonly podName: string;
   private rejectedVersion: number | undefined;
   private rejectedReason: string | undefined;
   private readonly options: SubscriberOptions;
@@ -49,6 +50,7 @@ export class ConfigSubscriber {
 
   constructor(options: SubscriberOptions) {
     this.options = options;
+    this.podName = options.podName;
     this.gatewayId = `${options.gateway.namespace}/${options.gateway.name}`;
     const maxBackoff = options.maxBackoffMs ?? 5_000;
     const redisOptions: RedisOptions = {
