@@ -15,8 +15,8 @@ import type { ParentRefOut, RouteKind } from './status.ts';
 
 export interface ListenerAttachment {
   readonly listener: ListenerState;
-  /** Hostnames the route serves on this listener; empty means any. */
-  readonly hostnames: readonly string[];
+  /** Hostnames the route serves on this listener; empty means any. Shared by the rules it produces: never mutate. */
+  readonly hostnames: string[];
 }
 
 export interface ParentAttachment {
@@ -41,7 +41,7 @@ export function attachRoute(
   for (const raw of list(parentRefs)) {
     const parentRef = readParentRef(raw, route.namespace);
     if (parentRef === undefined) continue;
-    const refKey = JSON.stringify(parentRef);
+    const refKey = `${parentRef.group}|${parentRef.kind}|${parentRef.namespace}|${parentRef.name}|${parentRef.sectionName ?? ''}|${parentRef.port ?? ''}`;
     if (seen.has(refKey)) continue;
     seen.add(refKey);
     const target = parentOf(parentRef, parents);

@@ -60,12 +60,15 @@ export function translateRuleAction(rule: unknown, index: number, matches: reado
     } else {
       unusableServices.push(resolution.serviceKey);
     }
-    const backendFilters: FilterResult = translateFilters(field(ref, 'filters'), matches, { ...filterContext, allowed: BACKEND_REF_FILTERS });
-    invalid ??= backendFilters.invalid;
-    refProblem ??= backendFilters.refProblem;
-    if (backendFilters.failClosed === true) delete backend.clusterId;
-    if (backendFilters.requestHeaders !== undefined) backend.requestHeaders = backendFilters.requestHeaders;
-    if (backendFilters.responseHeaders !== undefined) backend.responseHeaders = backendFilters.responseHeaders;
+    const rawBackendFilters = field(ref, 'filters');
+    if (rawBackendFilters !== undefined) {
+      const backendFilters: FilterResult = translateFilters(rawBackendFilters, matches, { ...filterContext, allowed: BACKEND_REF_FILTERS });
+      invalid ??= backendFilters.invalid;
+      refProblem ??= backendFilters.refProblem;
+      if (backendFilters.failClosed === true) delete backend.clusterId;
+      if (backendFilters.requestHeaders !== undefined) backend.requestHeaders = backendFilters.requestHeaders;
+      if (backendFilters.responseHeaders !== undefined) backend.responseHeaders = backendFilters.responseHeaders;
+    }
     backends.push(backend);
   }
   const timeouts = ruleTimeouts(field(rule, 'timeouts'));

@@ -21,7 +21,7 @@ import { isServing, type ListenerState } from './listeners.ts';
 import { compareByAge, entries, key, type Meta } from './meta.ts';
 import { NamespaceLabels } from './namespaces.ts';
 import { ParametersIndex, type DeploymentParameters } from './parameters.ts';
-import { compareMatches, type RankedMatch } from './precedence.ts';
+import { sortByPrecedence, type RankedMatch } from './precedence.ts';
 import { compareStrings } from './read.ts';
 import { ReferenceGrants } from './references.ts';
 import { summarizeRules, type RouteTranslation } from './route-common.ts';
@@ -85,6 +85,8 @@ export function translate(snapshot: Snapshot): TranslationResult {
   ];
 
   const statuses: ObjectStatus[] = [...classes.statuses];
+  const routeOrder = new Map<Meta, number>();
+  [...routes].sort((a, b) => compareByAge(a.meta, b.meta)).forEach((route, index) => routeOrder.set(route.meta, index));
   const routesByListener = new Map<ListenerState, ListenerRoutes>();
   const builders = new Map<GatewayState, ConfigBuilder>();
   for (const gateway of gateways.values()) builders.set(gateway, new ConfigBuilder(gateway));
@@ -103,7 +105,7 @@ export function translate(snapshot: Snapshot): TranslationResult {
     for (const attachment of attachments) {
       for (const { listener } of attachment.listeners) listener.attachedRoutes.add(routeKey);
       if (summary.notAccepted !== undefined) continue;
-      placeRoute(route, attachment, routesByListener, builders);
+      placeRoute(route, routeOrder.get(route.meta) ?? 0, attachment, routesByListener, builders);
     }
   }
 
@@ -167,6 +169,7 @@ function routesOf(listener: ListenerState, routesByListener: Map<ListenerState, 
 
 function placeRoute(
   route: RouteTranslation,
+  order: number,
   attachment: ParentAttachment,
   routesByListener: Map<ListenerState, ListenerRoutes>,
   builders: ReadonlyMap<GatewayState, ConfigBuilder>,
@@ -192,10 +195,10 @@ function placeRoute(
       rule.matches.forEach((match, matchIndex) => {
         listenerRoutes.http.push({
           match,
-          route: route.meta,
+          routeOrder: order,
           ruleIndex,
           matchIndex,
-          rule: { hostnames: [...hostnames], match, action: actionIndex, grpc: route.kind === 'GRPCRoute' },
+          rule: { hostnames, match, action: actionIndex, grpc: route.kind === 'GRPCRoute' },
         });
       });
     });
@@ -208,7 +211,7 @@ function addListener(builder: ConfigBuilder, listener: ListenerState, routes: Li
   switch (listener.protocol) {
     case 'HTTP':
     case 'HTTPS':
-      builder.httpListener(listener, [...http].sort(compareMatches).map((ranked) => ranked.rule));
+      builder.httpListener(listener, sortByPrecedence(http).map((ranked) => ranked.rule));
       return;
     case 'TLS':
       builder.tlsListener(listener, streams.map((entry) => entry.stream));
