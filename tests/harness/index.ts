@@ -13,7 +13,18 @@ import { harnessEnv } from './env.ts';
 import { type KubectlOptions, type KubectlResult, runKubectl } from './kubectl.ts';
 import { type RedisEndpoint, type RedisServer, startRedis } from './redis.ts';
 
-export { type CertificateAuthority, createCertificateAuthority, createSelfSignedCertificate, type IssuedCertificate } from './pki.ts';
+export {
+  type CertificateAuthority,
+  type CertificateAuthorityOptions,
+  type CertificateFiles,
+  type CertificateOptions,
+  createCertificateAuthority,
+  createSelfSignedCertificate,
+  type IssuedCertificate,
+  type KeyAlgorithm,
+} from './pki.ts';
+export { connectRedis, kubeClients } from './clients.ts';
+export { MissingComponentError } from './errors.ts';
 export { freePort, freePorts } from './ports.ts';
 export { poll } from './wait.ts';
 export type { ControlPlaneEndpoint, KubeClients, RedisEndpoint, RedisServer };
