@@ -292,7 +292,10 @@ export type Endpoint = Static<typeof Endpoint>;
 
 /** A Service port (or other backend) and its resolved endpoints. */
 export const Cluster = Type.Object({
-  /** `<kind>/<namespace>/<name>:<port>`, unique in the config. */
+  /**
+   * `<kind>/<namespace>/<name>:<port>`, unique in the config. The translator appends `#grpc` or
+   * `#stream` when a GRPCRoute or a TLS/TCPRoute uses the port, since those speak a different protocol.
+   */
   id: Id,
   backend: ObjectRef,
   /** How to speak to the endpoints: plain HTTP/1.1, h2c (`kubernetes.io/h2c`), WebSocket-capable (`kubernetes.io/ws`), HTTP/2 over TLS, or raw TCP for TLS/TCP routes. */
