@@ -107,9 +107,9 @@ t.test('a version published while the dataplane was disconnected is fetched on r
   await publish(client, gateway, published(configFor(gateway, port, one), 1));
   await waitForVersion(dataplane, 1);
   // Kill only the dataplane's connections: the notification for version 2 is lost, the key is not.
-  await client.client('KILL', 'TYPE', 'pubsub');
+  await client.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
   await client.set(`weir:config:${gateway.namespace}/${gateway.name}`, JSON.stringify(published(configFor(gateway, port, two), 2)));
-  await client.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+  await client.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
   await waitForVersion(dataplane, 2);
   t.equal((await httpClient(t)(port, '/')).echo?.pod, 'two');
 });
