@@ -1,0 +1,64 @@
+/**
+ * Standalone mode: the whole pipeline in one process with no cluster and no Redis.
+ *   file provider → store → translator → memory bus → in-process dataplane per Gateway
+ *                                     └→ statuses printed readably
+ */
+import { pino } from 'pino';
+import { FileProvider } from '../provider/file/provider.ts';
+import { Reconciler, type ReconcilerLog } from '../reconciler.ts';
+import { LogStatusSink } from '../status/log-sink.ts';
+import { ObjectStore } from '../store/object-store.ts';
+import { translate } from '../translator/index.ts';
+import { InProcessDataplane } from './inprocess-dataplane.ts';
+import { MemoryBus } from './memory-bus.ts';
+
+export interface StandaloneOptions {
+  readonly paths: readonly string[];
+  /** Where readable output (statuses, warnings) goes. */
+  readonly print: (text: string) => void;
+  /** Address the Gateways' listener ports bind to (default 127.0.0.1). */
+  readonly listenHost?: string;
+  readonly logLevel?: string;
+}
+
+export interface Standalone {
+  readonly store: ObjectStore;
+  readonly reconciler: Reconciler;
+  stop(): Promise<void>;
+}
+
+export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
+  const dataplaneLog = pino({ level: options.logLevel ?? 'warn', base: { component: 'dataplane' } });
+  const store = new ObjectStore();
+  const bus = new MemoryBus({
+    subscriber: () => new InProcessDataplane({ log: dataplaneLog, ...(options.listenHost === undefined ? {} : { listenHost: options.listenHost }) }),
+    onApplyError: (gateway, error) => { options.print(`! the dataplane of Gateway ${gateway} rejected its config: ${error instanceof Error ? error.message : String(error)}\n`); },
+  });
+  const log: ReconcilerLog = {
+    info: (fields, message) => {
+      const changed = fields.changed as string[] | undefined;
+      if (changed !== undefined && changed.length > 0) options.print(`· applied new config to ${changed.join(', ')}\n`);
+      else if (message !== 'published dataplane configs') options.print(`· ${message}\n`);
+    },
+    warn: (fields, message) => { options.print(`! ${message}${fields.err instanceof Error ? `: ${fields.err.message}` : ''}\n`); },
+    debug: () => undefined,
+  };
+  const reconciler = new Reconciler({ store, translate, sink: bus, acks: bus, statuses: new LogStatusSink(options.print), log, pendingPollMs: 200, idlePollMs: 60_000 });
+  const provider = new FileProvider({
+    paths: options.paths,
+    store,
+    onWarning: (message) => { options.print(`! ${message}\n`); },
+  });
+  await provider.start();
+  reconciler.start();
+  await reconciler.idle();
+  return {
+    store,
+    reconciler,
+    async stop() {
+      provider.stop();
+      await reconciler.stop();
+      await bus.stop();
+    },
+  };
+}
