@@ -27,6 +27,8 @@ export interface ListenerOptions {
 interface OpenPort {
   app: FastifyInstance;
   server: Server;
+  /** Set once the port is closing: responses then end their connection. */
+  closing: { value: boolean };
 }
 
 export class ListenerSet {
@@ -74,12 +76,19 @@ export class ListenerSet {
     const entry = this.open.get(port);
     if (entry === undefined) return;
     this.open.delete(port);
+    entry.closing.value = true;
+    // Keep-alive connections that finish their last response while we drain are closed as
+    // they turn idle; whatever is still open at the deadline is cut.
+    const sweeper = setInterval(() => {
+      entry.server.closeIdleConnections();
+    }, 100);
     const deadline = setTimeout(() => {
       entry.server.closeAllConnections();
     }, this.options.drainTimeoutMs);
     try {
       await entry.app.close();
     } finally {
+      clearInterval(sweeper);
       clearTimeout(deadline);
     }
   }
@@ -87,11 +96,13 @@ export class ListenerSet {
   private async listen(port: number): Promise<OpenPort> {
     let server: Server | undefined;
     const handlers = this.handlers;
+    const closing = { value: false };
     const app = fastify({
       logger: false,
       forceCloseConnections: 'idle',
       serverFactory: () => {
         server = createServer({ keepAliveTimeout: this.options.keepAliveTimeoutMs, requestTimeout: 0 }, (req, res) => {
+          if (closing.value) res.shouldKeepAlive = false;
           handlers.request(req, res, port);
         });
         server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -105,6 +116,6 @@ export class ListenerSet {
       },
     });
     await app.listen({ port, host: this.options.host });
-    return { app, server: server as unknown as Server };
+    return { app, server: server as unknown as Server, closing };
   }
 }
