@@ -1,0 +1,225 @@
+/**
+ * Listeners for TLS (Passthrough and Terminate, mixable on one port) and TCP ports.
+ *
+ * One `net` server per port. TLS ports read the ClientHello (bounded, with a deadline), choose the
+ * listener by SNI, then either pipe the untouched bytes to a backend chosen by the TLSRoute
+ * (Passthrough) or hand the connection, ClientHello included, to a TLS server that terminates
+ * it and pipes the plaintext to the backend (Terminate). TCP ports pipe to the route's backend.
+ *
+ * `apply` takes the compiled ports of a new config: it opens new ports, swaps the routing of
+ * open ones by replacing a reference (connections in progress keep their backend), and closes
+ * ports that disappeared.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { Logger } from '../telemetry/log.ts';
+import { MIN_TLS_VERSION } from '../tls/certificates.ts';
+import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from './client-hello.ts';
+import { connectFirst, splice } from './pipe.ts';
+import type { CompiledStreamPort, CompiledStreamRoute, CompiledTlsListener } from './routes.ts';
+
+export interface StreamListenerOptions {
+  /** Address to bind, e.g. `0.0.0.0` in a pod, `127.0.0.1` in tests. */
+  host: string;
+  /** A client that has not sent a complete ClientHello by then is dropped. */
+  clientHelloTimeoutMs: number;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Endpoints tried per connection before giving up. */
+  connectAttempts: number;
+  /** After this long, connections still open on a closing port are cut. */
+  drainTimeoutMs: number;
+  log?: Pick<Logger, 'debug' | 'warn'>;
+}
+
+export const DEFAULT_STREAM_OPTIONS: Omit<StreamListenerOptions, 'host'> = {
+  clientHelloTimeoutMs: 10_000,
+  connectTimeoutMs: 5_000,
+  idleTimeoutMs: 3_600_000,
+  connectAttempts: 3,
+  drainTimeoutMs: 30_000,
+};
+
+class StreamPort {
+  readonly server: Server;
+  readonly sockets = new Set<Socket>();
+  current: CompiledStreamPort;
+  #terminator: TlsServer | undefined;
+  readonly #options: StreamListenerOptions;
+
+  constructor(compiled: CompiledStreamPort, options: StreamListenerOptions) {
+    this.current = compiled;
+    this.#options = options;
+    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      socket.on('error', () => { socket.destroy(); });
+      const port = this.current;
+      if (port.kind === 'tcp') void this.forward(socket, port.route, undefined, 'tcp');
+      else this.readClientHello(socket, port);
+    });
+  }
+
+  listen(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ port, host: this.#options.host }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => { this.server.close(() => { resolve(); }); });
+    const deadline = setTimeout(() => { for (const socket of this.sockets) socket.destroy(); }, this.#options.drainTimeoutMs);
+    deadline.unref();
+    await closed;
+    clearTimeout(deadline);
+  }
+
+  private readClientHello(socket: Socket, port: Extract<CompiledStreamPort, { kind: 'tls' }>): void {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const timer = setTimeout(() => { done(); socket.destroy(); }, this.#options.clientHelloTimeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+    };
+    const onEnd = (): void => { done(); socket.destroy(); };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      length += chunk.length;
+      const data = chunks.length === 1 ? chunk : Buffer.concat(chunks, length);
+      const result = parseClientHello(data);
+      if (result.kind === 'incomplete' && length <= MAX_CLIENT_HELLO_BYTES + 64) return;
+      done();
+      socket.pause();
+      if (result.kind !== 'hello') {
+        this.#options.log?.debug({ port: port.port, reason: result.kind === 'invalid' ? result.reason : 'too long' }, 'dropping connection without a usable ClientHello');
+        socket.destroy();
+        return;
+      }
+      const serverName = result.serverName ?? '';
+      const listener = port.listeners.lookup(serverName);
+      if (listener === undefined) {
+        socket.destroy();
+        return;
+      }
+      if (listener.mode === 'Passthrough') {
+        void this.forward(socket, listener.routes.lookup(serverName), data, serverName);
+      } else {
+        this.terminate(socket, data);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.resume();
+  }
+
+  /** Hands a connection whose ClientHello was already read to this port's terminating TLS server. */
+  private terminate(socket: Socket, head: Buffer): void {
+    this.#terminator ??= this.createTerminator();
+    socket.unshift(head);
+    this.#terminator.emit('connection', socket);
+  }
+
+  private createTerminator(): TlsServer {
+    const terminator = createTlsServer({
+      minVersion: MIN_TLS_VERSION,
+      allowHalfOpen: true,
+      SNICallback: (servername: string, done: (error: Error | null, context?: SecureContext) => void) => {
+        const certificates = this.current.kind === 'tls' ? this.current.terminate : undefined;
+        if (certificates === undefined) done(new Error('no certificate for this name'));
+        else done(null, certificates.select(servername).certificate.context);
+      },
+    });
+    terminator.on('secureConnection', (tlsSocket: TLSSocket) => {
+      const port = this.current;
+      const serverName = typeof tlsSocket.servername === 'string' ? tlsSocket.servername.toLowerCase() : '';
+      const listener: CompiledTlsListener | undefined = port.kind === 'tls' ? port.listeners.lookup(serverName) : undefined;
+      if (listener?.mode !== 'Terminate') {
+        tlsSocket.destroy();
+        return;
+      }
+      void this.forward(tlsSocket, listener.routes.lookup(serverName), undefined, serverName);
+    });
+    terminator.on('tlsClientError', (_error, tlsSocket) => { tlsSocket.destroy(); });
+    return terminator;
+  }
+
+  private async forward(client: Socket | TLSSocket, route: CompiledStreamRoute | undefined, head: Buffer | undefined, label: string): Promise<void> {
+    const ring = route?.backends.pick();
+    if (ring === undefined || ring.endpoints.length === 0) {
+      this.#options.log?.debug({ route: route?.name, name: label }, 'no backend for stream');
+      client.destroy();
+      return;
+    }
+    client.pause();
+    let upstream: Socket;
+    try {
+      upstream = await connectFirst(ring.attempts(this.#options.connectAttempts), this.#options.connectTimeoutMs, client);
+    } catch (error) {
+      this.#options.log?.warn({ route: route?.name, cluster: ring.clusterId, error: (error as Error).message }, 'stream backend unreachable');
+      client.destroy();
+      return;
+    }
+    await splice(client, upstream, head, { connectTimeoutMs: this.#options.connectTimeoutMs, idleTimeoutMs: this.#options.idleTimeoutMs });
+  }
+}
+
+export class StreamListenerSet {
+  readonly #open = new Map<number, StreamPort>();
+  readonly #options: StreamListenerOptions;
+
+  constructor(options: Partial<StreamListenerOptions> & Pick<StreamListenerOptions, 'host'>) {
+    this.#options = { ...DEFAULT_STREAM_OPTIONS, ...options };
+  }
+
+  get ports(): number[] {
+    return [...this.#open.keys()].sort((a, b) => a - b);
+  }
+
+  /** The port's bound address (tests bind port 0 through `listen` and read it here). */
+  address(port: number): ReturnType<Server['address']> | undefined {
+    return this.#open.get(port)?.server.address();
+  }
+
+  /**
+   * Makes the open ports match `compiled`: swaps routing on open ports, opens new ones (if one
+   * fails to bind, the ports opened by this call are closed and the error thrown) and closes the
+   * ones no longer wanted.
+   */
+  async apply(compiled: ReadonlyMap<number, CompiledStreamPort>): Promise<void> {
+    const opened: number[] = [];
+    try {
+      for (const [port, next] of compiled) {
+        const open = this.#open.get(port);
+        if (open !== undefined) {
+          open.current = next;
+          continue;
+        }
+        const created = new StreamPort(next, this.#options);
+        await created.listen(port);
+        this.#open.set(port, created);
+        opened.push(port);
+      }
+    } catch (error) {
+      await Promise.all(opened.map((port) => this.close(port)));
+      throw error;
+    }
+    await Promise.all(this.ports.filter((port) => !compiled.has(port)).map((port) => this.close(port)));
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.ports.map((port) => this.close(port)));
+  }
+
+  private async close(port: number): Promise<void> {
+    const open = this.#open.get(port);
+    if (open === undefined) return;
+    this.#open.delete(port);
+    await open.close();
+  }
+}
