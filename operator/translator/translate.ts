@@ -11,12 +11,13 @@ import { Backends } from './backends.ts';
 import { KeyMaterial } from './certificates.ts';
 import { condition, ConditionType, Reason, type TranslatedCondition } from './conditions.ts';
 import { ConfigBuilder } from './config-builder.ts';
-import { attachRoute, type ParentAttachment } from './attachment.ts';
+import { attachRoute, type ListenerAttachment, type ParentAttachment } from './attachment.ts';
 import { evaluateGatewayClasses } from './gatewayclass.ts';
 import { gatewayStatus, listenerSetStatus } from './gateway-status.ts';
 import { buildGateways, type GatewayState, type ListenerSetState } from './gateways.ts';
 import { translateGrpcRoute } from './grpc-routes.ts';
 import { translateHttpRoute } from './http-routes.ts';
+import { ListenerClaims, type Holder } from './listener-claims.ts';
 import { isServing, type ListenerState } from './listeners.ts';
 import { compareByAge, entries, key, type Meta } from './meta.ts';
 import { NamespaceLabels } from './namespaces.ts';
@@ -85,29 +86,29 @@ export function translate(snapshot: Snapshot): TranslationResult {
   ];
 
   const statuses: ObjectStatus[] = [...classes.statuses];
-  const routeOrder = new Map<Meta, number>();
-  [...routes].sort((a, b) => compareByAge(a.meta, b.meta)).forEach((route, index) => routeOrder.set(route.meta, index));
+  // Oldest first, then namespace/name: the order in which routes claim listeners, and the
+  // precedence tie-breaker (`routeOrder`).
+  const ordered = routes.map((route, index) => ({ route, index })).sort((a, b) => compareByAge(a.route.meta, b.route.meta) || a.index - b.index);
   const routesByListener = new Map<ListenerState, ListenerRoutes>();
   const builders = new Map<GatewayState, ConfigBuilder>();
   for (const gateway of gateways.values()) builders.set(gateway, new ConfigBuilder(gateway));
+  const claims = new ListenerClaims();
 
-  for (const route of routes) {
+  ordered.forEach(({ route }, order) => {
     const attachments = attachRoute({ kind: route.kind, namespace: route.meta.namespace, hostnames: route.hostnames }, route.parentRefs, { gateways, listenerSets });
-    if (attachments.length === 0) continue;
+    if (attachments.length === 0) return;
     const summary = summarizeRules(route);
-    const parents: RouteParentStatusOut[] = attachments.map((attachment) => ({
-      parentRef: attachment.parentRef,
-      controllerName,
-      conditions: routeConditions(attachment, summary, route.meta.generation),
-    }));
-    statuses.push({ kind: route.kind, namespace: route.meta.namespace, name: route.meta.name, generation: route.meta.generation, status: { parents } });
     const routeKey = `${route.kind}/${route.meta.namespace}/${route.meta.name}`;
+    const parents: RouteParentStatusOut[] = [];
     for (const attachment of attachments) {
+      // attachedRoutes counts every attachment, whatever the route's or listener's health.
       for (const { listener } of attachment.listeners) listener.attachedRoutes.add(routeKey);
-      if (summary.notAccepted !== undefined) continue;
-      placeRoute(route, routeOrder.get(route.meta) ?? 0, attachment, routesByListener, builders);
+      const claimed = attachment.problem === undefined && summary.notAccepted === undefined ? claimListeners(route, attachment, claims) : undefined;
+      parents.push({ parentRef: attachment.parentRef, controllerName, conditions: routeConditions(attachment, summary, claimed, route.meta.generation) });
+      if (claimed !== undefined) placeRoute(route, order, attachment.gateway, claimed.won, routesByListener, builders);
     }
-  }
+    statuses.push({ kind: route.kind, namespace: route.meta.namespace, name: route.meta.name, generation: route.meta.generation, status: { parents } });
+  });
 
   const configs: GatewayOutput[] = [];
   const gatewaysByService = new Map<string, Set<string>>();
@@ -142,17 +143,58 @@ export function translate(snapshot: Snapshot): TranslationResult {
   return { configs, statuses };
 }
 
-function routeConditions(attachment: ParentAttachment, summary: ReturnType<typeof summarizeRules>, generation: number): TranslatedCondition[] {
-  const notAccepted = attachment.problem ?? summary.notAccepted;
+interface ClaimedListeners {
+  /** The listeners that serve the route. */
+  readonly won: ListenerAttachment[];
+  /** Listeners held by an older route, with that route. */
+  readonly lost: { readonly listener: ListenerState; readonly holder: Holder }[];
+}
+
+function claimListeners(route: RouteTranslation, attachment: ParentAttachment, claims: ListenerClaims): ClaimedListeners {
+  const won: ListenerAttachment[] = [];
+  const lost: ClaimedListeners['lost'][number][] = [];
+  for (const listenerAttachment of attachment.listeners) {
+    const result = claims.claim(listenerAttachment.listener, route, listenerAttachment.hostnames);
+    if (result.won) won.push(listenerAttachment);
+    else lost.push({ listener: listenerAttachment.listener, holder: result.holder });
+  }
+  return { won, lost };
+}
+
+function describeLost(lost: ClaimedListeners['lost']): string {
+  return lost.map(({ listener, holder }) => `listener ${listener.name} (held by ${holder.kind} ${holder.meta.namespace}/${holder.meta.name})`).join(', ');
+}
+
+function routeConditions(
+  attachment: ParentAttachment,
+  summary: ReturnType<typeof summarizeRules>,
+  claimed: ClaimedListeners | undefined,
+  generation: number,
+): TranslatedCondition[] {
+  let notAccepted = attachment.problem ?? summary.notAccepted;
+  let acceptedMessage = 'Route is accepted';
+  if (claimed !== undefined && claimed.lost.length > 0) {
+    const where = describeLost(claimed.lost);
+    if (claimed.lost[0]?.holder.kind === 'TCPRoute') {
+      // TCPRouteMultipleRoutesAttachment: later routes stay Accepted; only the oldest is served.
+      acceptedMessage = `Route is accepted, but a TCP listener forwards to its oldest route only: no traffic on ${where}`;
+    } else if (claimed.won.length === 0) {
+      // GRPCRoute spec ("cross serving"): the rejected route reports Accepted=False. The spec names
+      // no route reason for it; HostnameConflict is the spec's reason for the same clash between listeners.
+      notAccepted = { reason: Reason.HostnameConflict, message: `an older route of the other kind (HTTPRoute/GRPCRoute) serves an intersecting hostname on ${where}` };
+    } else {
+      acceptedMessage = `Route is accepted, but not on ${where}: an older route of the other kind (HTTPRoute/GRPCRoute) serves an intersecting hostname there`;
+    }
+  }
   const conditions = [
     notAccepted === undefined
-      ? condition(ConditionType.Accepted, true, Reason.Accepted, 'Route is accepted', generation)
+      ? condition(ConditionType.Accepted, true, Reason.Accepted, acceptedMessage, generation)
       : condition(ConditionType.Accepted, false, notAccepted.reason, notAccepted.message, generation),
     summary.refProblem === undefined
       ? condition(ConditionType.ResolvedRefs, true, Reason.ResolvedRefs, 'References resolved', generation)
       : condition(ConditionType.ResolvedRefs, false, summary.refProblem.reason, summary.refProblem.message, generation),
   ];
-  if (summary.partiallyInvalid !== undefined) {
+  if (summary.partiallyInvalid !== undefined && notAccepted === undefined) {
     conditions.push(condition(ConditionType.PartiallyInvalid, true, summary.partiallyInvalid.reason, summary.partiallyInvalid.message, generation));
   }
   return conditions;
@@ -170,13 +212,14 @@ function routesOf(listener: ListenerState, routesByListener: Map<ListenerState, 
 function placeRoute(
   route: RouteTranslation,
   order: number,
-  attachment: ParentAttachment,
+  gateway: GatewayState,
+  listeners: readonly ListenerAttachment[],
   routesByListener: Map<ListenerState, ListenerRoutes>,
   builders: ReadonlyMap<GatewayState, ConfigBuilder>,
 ): void {
-  const builder = builders.get(attachment.gateway);
-  if (builder === undefined || attachment.gateway.problem !== undefined) return;
-  for (const { listener, hostnames } of attachment.listeners) {
+  const builder = builders.get(gateway);
+  if (builder === undefined || gateway.problem !== undefined) return;
+  for (const { listener, hostnames } of listeners) {
     if (!isServing(listener)) continue;
     const listenerRoutes = routesOf(listener, routesByListener);
     if (route.kind === 'TLSRoute' || route.kind === 'TCPRoute') {
@@ -192,14 +235,9 @@ function placeRoute(
     route.rules.forEach((rule, ruleIndex) => {
       if (rule.action === undefined) return;
       const actionIndex = builder.action(rule.action, rule.clusters, rule.unusableServices);
+      const grpc = route.kind === 'GRPCRoute';
       rule.matches.forEach((match, matchIndex) => {
-        listenerRoutes.http.push({
-          match,
-          routeOrder: order,
-          ruleIndex,
-          matchIndex,
-          rule: { hostnames, match, action: actionIndex, grpc: route.kind === 'GRPCRoute' },
-        });
+        listenerRoutes.http.push({ match, routeOrder: order, ruleIndex, matchIndex, rule: { hostnames, match, action: actionIndex, grpc } });
       });
     });
   }
@@ -217,7 +255,7 @@ function addListener(builder: ConfigBuilder, listener: ListenerState, routes: Li
       builder.tlsListener(listener, streams.map((entry) => entry.stream));
       return;
     case 'TCP':
-      // A TCP listener serves one route: the oldest attached one.
+      // Only the oldest route claims a TCP listener (listener-claims.ts): at most one is placed.
       builder.tcpListener(listener, streams[0]?.stream);
       return;
     case undefined:

@@ -1,0 +1,107 @@
+/**
+ * What a listener can hold when several routes attach to it:
+ *
+ * - HTTPRoute vs GRPCRoute (GRPCRoute spec, "cross serving"): when routes of the two kinds
+ *   attached to one listener have intersecting hostnames, exactly one is accepted there — the
+ *   oldest, then the first by namespace/name. The other is rejected on that listener.
+ * - TCPRoute: a TCP listener forwards to one route, the oldest (conformance
+ *   TCPRouteMultipleRoutesAttachment). Later routes stay attached and Accepted, but get no traffic.
+ *
+ * Callers claim in route precedence order (oldest first), so the first claim wins.
+ */
+import { covers, isWildcard } from './hostnames.ts';
+import type { ListenerState } from './listeners.ts';
+import type { Meta } from './meta.ts';
+import type { RouteKind } from './status.ts';
+
+export interface Holder {
+  readonly kind: RouteKind;
+  readonly meta: Meta;
+}
+
+/** Hostnames claimed by the routes of one kind on one listener. */
+class HostnameClaims {
+  /** First route claiming any hostname (its hostnames were empty on this listener). */
+  any: Holder | undefined;
+  readonly exact = new Map<string, Holder>();
+  /** `*.example.com` → first route claiming it. */
+  readonly wildcards = new Map<string, Holder>();
+
+  add(hostnames: readonly string[], holder: Holder): void {
+    if (hostnames.length === 0) {
+      this.any ??= holder;
+      return;
+    }
+    for (const hostname of hostnames) {
+      const table = isWildcard(hostname) ? this.wildcards : this.exact;
+      if (!table.has(hostname)) table.set(hostname, holder);
+    }
+  }
+
+  /** The first claimant whose hostnames intersect `hostnames` (empty: any host). */
+  intersecting(hostnames: readonly string[]): Holder | undefined {
+    if (this.any !== undefined) return this.any;
+    if (hostnames.length === 0) return this.exact.values().next().value ?? this.wildcards.values().next().value;
+    for (const hostname of hostnames) {
+      const holder = isWildcard(hostname) ? this.#intersectingWildcard(hostname) : this.#coveringExact(hostname);
+      if (holder !== undefined) return holder;
+    }
+    return undefined;
+  }
+
+  /** An exact name intersects its own claim and every wildcard that covers it (one per parent domain). */
+  #coveringExact(hostname: string): Holder | undefined {
+    const holder = this.exact.get(hostname);
+    if (holder !== undefined || this.wildcards.size === 0) return holder;
+    for (let dot = hostname.indexOf('.'); dot !== -1; dot = hostname.indexOf('.', dot + 1)) {
+      const wildcard = this.wildcards.get(`*${hostname.slice(dot)}`);
+      if (wildcard !== undefined) return wildcard;
+    }
+    return undefined;
+  }
+
+  /** Wildcards are rare: scan. */
+  #intersectingWildcard(wildcard: string): Holder | undefined {
+    for (const [claimed, holder] of this.wildcards) if (covers(claimed, wildcard) || covers(wildcard, claimed)) return holder;
+    for (const [claimed, holder] of this.exact) if (covers(wildcard, claimed)) return holder;
+    return undefined;
+  }
+}
+
+export type ClaimResult = { readonly won: true } | { readonly won: false; readonly holder: Holder };
+
+interface Claims {
+  http?: HostnameClaims;
+  grpc?: HostnameClaims;
+  tcp?: Holder;
+}
+
+export class ListenerClaims {
+  readonly #byListener = new Map<ListenerState, Claims>();
+
+  /** Claims the listener for `route` with the hostnames it serves there; call oldest route first. */
+  claim(listener: ListenerState, route: Holder, hostnames: readonly string[]): ClaimResult {
+    let claims = this.#byListener.get(listener);
+    if (claims === undefined) {
+      claims = {};
+      this.#byListener.set(listener, claims);
+    }
+    switch (route.kind) {
+      case 'TCPRoute':
+        if (claims.tcp !== undefined) return { won: false, holder: claims.tcp };
+        claims.tcp = route;
+        return { won: true };
+      case 'HTTPRoute':
+      case 'GRPCRoute': {
+        const own = route.kind === 'HTTPRoute' ? (claims.http ??= new HostnameClaims()) : (claims.grpc ??= new HostnameClaims());
+        const other = route.kind === 'HTTPRoute' ? claims.grpc : claims.http;
+        const holder = other?.intersecting(hostnames);
+        if (holder !== undefined) return { won: false, holder };
+        own.add(hostnames, route);
+        return { won: true };
+      }
+      case 'TLSRoute':
+        return { won: true };
+    }
+  }
+}
