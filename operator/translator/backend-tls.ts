@@ -49,12 +49,14 @@ export class BackendTlsPolicies {
     }
   }
 
-  /** The TLS settings for a Service port; `invalid` when its policy cannot be applied. */
-  settingsFor(namespace: string, serviceName: string, portName: string): BackendTlsSettings | 'invalid' | undefined {
+  /** The TLS settings for a Service port; `{ invalid }` (why, for the route's status) when its policy cannot be applied. */
+  settingsFor(namespace: string, serviceName: string, portName: string): BackendTlsSettings | { readonly invalid: string } | undefined {
     const serviceKey = key(namespace, serviceName);
     const policy = (portName === '' ? undefined : this.#winners.get(`${serviceKey}|${portName}`)) ?? this.#winners.get(`${serviceKey}|`);
     if (policy === undefined) return undefined;
-    return policy.settings ?? 'invalid';
+    if (policy.settings !== undefined) return policy.settings;
+    const why = policy.acceptProblem?.message ?? policy.refProblem?.message ?? 'not valid';
+    return { invalid: `BackendTLSPolicy ${policy.meta.namespace}/${policy.meta.name} for Service ${serviceKey} is not valid (${why}), so Weir cannot connect to it over TLS` };
   }
 
   /** Statuses, with one ancestor entry per Gateway whose config uses a targeted Service. */

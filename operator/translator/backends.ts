@@ -28,13 +28,15 @@ export interface ResolvedCluster {
 }
 
 /**
- * `invalid`: the reference is wrong (reported in the route's ResolvedRefs). `unusable`: the
- * reference is fine but traffic must fail (its BackendTLSPolicy is invalid), reported on the policy.
+ * `invalid`: the reference is wrong. `unusable`: the Service exists but its BackendTLSPolicy is
+ * invalid, so traffic to it must fail (5xx); the policy's status says why, and the route's
+ * ResolvedRefs is False with `problem` too (the spec counts such a backendRef as invalid), while the
+ * policy still gets the Gateways using the Service as ancestors.
  */
 export type BackendResolution =
   | { readonly kind: 'cluster'; readonly cluster: ResolvedCluster }
   | { readonly kind: 'invalid'; readonly problem: Problem }
-  | { readonly kind: 'unusable'; readonly message: string; readonly serviceKey: string };
+  | { readonly kind: 'unusable'; readonly problem: Problem; readonly serviceKey: string };
 
 function invalid(reason: Problem['reason'], message: string): BackendResolution {
   return { kind: 'invalid', problem: { reason, message } };
@@ -94,8 +96,12 @@ export class Backends {
     const portName = str(field(servicePort, 'name')) ?? '';
     const appProtocol = str(field(servicePort, 'appProtocol'));
     const tls = this.#policies.settingsFor(namespace, serviceName, portName);
-    if (tls === 'invalid') {
-      return { kind: 'unusable', message: `the BackendTLSPolicy for Service ${namespace}/${serviceName} is not valid`, serviceKey: key(namespace, serviceName) };
+    if (tls !== undefined && 'invalid' in tls) {
+      // HTTPBackendRef: a backendRef is invalid when "a BackendTLSPolicy is present that refers to the
+      // Service, and the implementation is unable to meet the requirement". The spec names no reason
+      // for it; UnsupportedProtocol is its reason for a backend the route cannot reach with the
+      // protocol required (here: TLS as the policy specifies).
+      return { kind: 'unusable', problem: { reason: Reason.UnsupportedProtocol, message: tls.invalid }, serviceKey: key(namespace, serviceName) };
     }
     const protocol = clusterProtocol(use, appProtocol, tls !== undefined);
     const suffix = use === 'http' ? '' : `#${use}`;

@@ -224,8 +224,11 @@ function requestMirror(raw: unknown, context: FilterContext, result: FilterResul
     percent = (numerator * 100) / denominator;
   }
   const resolution = context.backends.resolve(context.routeKind, context.namespace, field(raw, 'backendRef'), context.use);
-  if (resolution.kind === 'invalid') result.refProblem ??= resolution.problem;
-  if (resolution.kind !== 'cluster') return undefined;
+  if (resolution.kind !== 'cluster') {
+    // Nothing is mirrored to a backend that is invalid or whose BackendTLSPolicy is invalid.
+    result.refProblem ??= resolution.problem;
+    return undefined;
+  }
   result.mirrors.push({ clusterId: resolution.cluster.id, percent });
   result.clusters.push(resolution.cluster);
   return undefined;

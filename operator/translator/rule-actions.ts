@@ -55,10 +55,9 @@ export function translateRuleAction(rule: unknown, index: number, matches: reado
     if (resolution.kind === 'cluster') {
       backend.clusterId = resolution.cluster.id;
       clusters.push(resolution.cluster);
-    } else if (resolution.kind === 'invalid') {
-      refProblem ??= resolution.problem;
     } else {
-      unusableServices.push(resolution.serviceKey);
+      refProblem ??= resolution.problem;
+      if (resolution.kind === 'unusable') unusableServices.push(resolution.serviceKey);
     }
     const rawBackendFilters = field(ref, 'filters');
     if (rawBackendFilters !== undefined) {

@@ -36,8 +36,8 @@ export function translateStreamRoute(kind: 'TLSRoute' | 'TCPRoute', { meta, obje
         weighted.push({ weight, clusterId: resolution.cluster.id });
         clusters.push(resolution.cluster);
       } else {
-        if (resolution.kind === 'invalid') refProblem ??= resolution.problem;
-        else unusableServices.push(resolution.serviceKey);
+        refProblem ??= resolution.problem;
+        if (resolution.kind === 'unusable') unusableServices.push(resolution.serviceKey);
         weighted.push({ weight });
       }
     }
