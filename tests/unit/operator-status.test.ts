@@ -22,7 +22,7 @@ const gatewayStatus = (programmed: boolean): ObjectStatus => ({
   },
 });
 
-t.test('lastTransitionTime is kept while a condition keeps its status and set when it flips', async (t) => {
+t.test('lastTransitionTime is kept while a condition keeps its status and set when it flips', (t) => {
   const first = desiredStatus(gatewayStatus(true), undefined, { now: 'T1', controllerName: ME });
   const again = desiredStatus(gatewayStatus(true), first, { now: 'T2', controllerName: ME });
   t.ok(sameStatus(first, again));
@@ -30,9 +30,10 @@ t.test('lastTransitionTime is kept while a condition keeps its status and set wh
   const flipped = desiredStatus(gatewayStatus(false), again, { now: 'T3', controllerName: ME });
   t.notOk(sameStatus(flipped, again));
   t.same((flipped.conditions as { lastTransitionTime: string }[]).map((c) => c.lastTransitionTime), ['T1', 'T3']);
+  t.end();
 });
 
-t.test('route parents written by other controllers are kept; ours replaced', async (t) => {
+t.test('route parents written by other controllers are kept; ours replaced', (t) => {
   const parentRef = { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'ns', name: 'gw' };
   const current = {
     parents: [
@@ -49,9 +50,10 @@ t.test('route parents written by other controllers are kept; ours replaced', asy
   t.equal(parents[1]?.conditions[0]?.lastTransitionTime, 'T0', 'status unchanged: time kept');
   const detached = desiredStatus({ ...computed, status: { parents: [] } }, current, { now: 'T9', controllerName: ME });
   t.same((detached.parents as unknown[]).length, 1, 'detaching removes only our entry');
+  t.end();
 });
 
-t.test('Programmed needs a pod that applied the published version', async (t) => {
+t.test('Programmed needs a pod that applied the published version', (t) => {
   const ack = (appliedVersion: number, extra: Partial<PodAck> = {}): PodAck => ({ pod: 'p', appliedVersion, appliedDigest: '', at: 0, ...extra });
   t.match(programmedVerdict(3, []), { programmed: false, message: /no dataplane pod has reported/ });
   t.match(programmedVerdict(3, [ack(2)]), { programmed: false, message: /version 3/ });
@@ -68,16 +70,19 @@ t.test('Programmed needs a pod that applied the published version', async (t) =>
   t.same(done.pending, []);
   const invalid = applyProgrammed([gatewayStatus(false)], { published, acks: new Map() });
   t.same(invalid.pending, [], 'a Gateway the translator found invalid keeps its own reason');
+  t.end();
 });
 
-t.test('digest is independent of key order', async (t) => {
+t.test('digest is independent of key order', (t) => {
   t.equal(canonicalJson({ b: 1, a: [{ d: 2, c: null }] }), '{"a":[{"c":null,"d":2}],"b":1}');
   t.equal(configDigest({ a: 1, b: 2 }), configDigest({ b: 2, a: 1 }));
   t.match(configDigest({}), /^sha256:[0-9a-f]{64}$/);
+  t.end();
 });
 
-t.test('statuses read like kubectl describe, with problems spelled out', async (t) => {
+t.test('statuses read like kubectl describe, with problems spelled out', (t) => {
   const text = formatStatuses([gatewayStatus(false)]);
   t.match(text, 'Gateway ns/gw  Accepted=True  ✗ Programmed=False');
   t.match(text, 'Programmed Invalid: Programmed Invalid');
+  t.end();
 });

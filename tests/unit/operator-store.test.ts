@@ -4,7 +4,7 @@ import { ObjectStore } from '../../operator/store/object-store.ts';
 
 const route = (name: string, resourceVersion: string, namespace = 'ns') => ({ metadata: { name, namespace, resourceVersion } });
 
-t.test('snapshots are immutable and rebuilt only after a change', async (t) => {
+t.test('snapshots are immutable and rebuilt only after a change', (t) => {
   const store = new ObjectStore();
   store.upsert('HTTPRoute', route('a', '1'));
   const first = store.snapshot();
@@ -17,9 +17,10 @@ t.test('snapshots are immutable and rebuilt only after a change', async (t) => {
   t.not(store.snapshot(), first);
   t.equal(first.httpRoutes.length, 1, 'an old snapshot keeps its content');
   t.equal(store.snapshot().gateways, first.gateways, 'unchanged kinds are shared');
+  t.end();
 });
 
-t.test('a status-only update is stored but does not invalidate the snapshot', async (t) => {
+t.test('a status-only update is stored but does not invalidate the snapshot', (t) => {
   const store = new ObjectStore();
   store.upsert('Gateway', route('g', '1'));
   const snapshot = store.snapshot();
@@ -29,9 +30,10 @@ t.test('a status-only update is stored but does not invalidate the snapshot', as
   t.equal(store.get('Gateway', 'ns/g')?.metadata?.resourceVersion, '2');
   t.equal(store.snapshot(), snapshot);
   t.equal(changes, 0);
+  t.end();
 });
 
-t.test('relist reconcile removes what was deleted while no watch ran, keeps newer watch events', async (t) => {
+t.test('relist reconcile removes what was deleted while no watch ran, keeps newer watch events', (t) => {
   const store = new ObjectStore();
   store.upsert('HTTPRoute', route('stale', '1'));
   store.upsert('HTTPRoute', route('kept', '1'));
@@ -43,9 +45,10 @@ t.test('relist reconcile removes what was deleted while no watch ran, keeps newe
   // The LIST result, as of when it started: stale is gone, kept at v1, deleted-during-list still there.
   store.reconcileKind('HTTPRoute', [route('kept', '1'), route('deleted-during-list', '1'), route('only-in-list', '3')], seq);
   t.same(store.list('HTTPRoute').map((object) => object.metadata?.name).sort(), ['created-during-list', 'kept', 'only-in-list']);
+  t.end();
 });
 
-t.test('a tombstone newer than the LIST keeps a deleted object deleted', async (t) => {
+t.test('a tombstone newer than the LIST keeps a deleted object deleted', (t) => {
   const store = new ObjectStore();
   store.upsert('Service', route('svc', '1'));
   const seq = store.seq;
@@ -55,12 +58,14 @@ t.test('a tombstone newer than the LIST keeps a deleted object deleted', async (
   // A later LIST without it drops the tombstone; one with it (recreated) adds it back.
   store.reconcileKind('Service', [route('svc', '7')], store.seq);
   t.same(store.list('Service').map((object) => object.metadata?.resourceVersion), ['7']);
+  t.end();
 });
 
-t.test('cluster-scoped keys have no namespace', async (t) => {
+t.test('cluster-scoped keys have no namespace', (t) => {
   const store = new ObjectStore();
   store.upsert('GatewayClass', { metadata: { name: 'weir', resourceVersion: '1' } });
   t.ok(store.get('GatewayClass', 'weir'));
+  t.end();
 });
 
 t.test('the coalescer turns a burst into one run and bounds the delay', async (t) => {
