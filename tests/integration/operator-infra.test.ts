@@ -1,0 +1,127 @@
+// Leader election and dataplane provisioning with the operator as real processes against the
+// harness's kube-apiserver (with kube-controller-manager, so Deployments get ReplicaSets and
+// owner references are garbage-collected).
+import t from 'tap';
+import { freePort, kube, redisClient, testNamespace } from '../harness/index.ts';
+import { apply, gatewayYaml, operatorSetup, published, routeYaml, serviceYaml, startOperator, until, type OperatorProcess } from './operator-helpers.ts';
+
+interface Lease {
+  spec: { holderIdentity?: string | null; leaseTransitions?: number };
+}
+
+t.test('a standby takes over within seconds of the leader dying', async (t) => {
+  const k = await kube();
+  const r = await redisClient(t);
+  const ns = await testNamespace(t, 'op-leader');
+  const setup = await operatorSetup(t, ns);
+  const operators = [startOperator(t, setup, 'op-a'), startOperator(t, setup, 'op-b')];
+  const holder = async (): Promise<string | undefined> => {
+    try {
+      const lease = (await k.customObjects.getNamespacedCustomObject({ group: 'coordination.k8s.io', version: 'v1', namespace: ns, plural: 'leases', name: setup.leaseName })) as Lease;
+      return lease.spec.holderIdentity ?? undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  await until('a leader', async () => (await holder()) !== undefined);
+  const leaderName = await holder();
+  const leader = operators.find((operator) => operator.name === leaderName) as OperatorProcess;
+  const standby = operators.find((operator) => operator.name !== leaderName) as OperatorProcess;
+  const port = await freePort();
+  await apply(k, [gatewayYaml(ns, setup.className, 'edge', [port]), serviceYaml(ns, 'svc'), routeYaml(ns, 'r', 'edge', ['one.example.com'], { name: 'svc' })].join('---\n'));
+  await until('the config from the leader', async () => JSON.stringify((await published(r, ns, 'edge'))?.config).includes('one.example.com'));
+
+  await leader.stop('SIGKILL');
+  const killedAt = Date.now();
+  await apply(k, routeYaml(ns, 'r', 'edge', ['two.example.com'], { name: 'svc' }));
+  await until('the standby to publish the change', async () => JSON.stringify((await published(r, ns, 'edge'))?.config).includes('two.example.com'), 15_000);
+  const tookMs = Date.now() - killedAt;
+  t.equal(await holder(), standby.name, 'the standby holds the Lease');
+  t.ok(tookMs < 10_000, `took over and published within ${tookMs} ms`);
+
+  // A graceful stop releases the Lease: a new candidate leads at once.
+  const third = startOperator(t, setup, 'op-c');
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await standby.stop('SIGTERM');
+  await until('the third operator to lead', async () => (await holder()) === third.name, 8000);
+  t.pass('handover after a graceful stop');
+});
+
+t.test('provisioned ServiceAccount, Deployment and Service; kubectl scale is left alone', async (t) => {
+  const k = await kube();
+  const ns = await testNamespace(t, 'op-infra');
+  const setup = await operatorSetup(t, ns);
+  startOperator(t, setup, 'op-infra', { WEIR_DATAPLANE_IMAGE: 'weir/dataplane:test', REDIS_URL: process.env.WEIR_TEST_REDIS_URL ?? '' });
+  await apply(k, `apiVersion: gateway.weir.dev/v1alpha1
+kind: WeirParameters
+metadata: { name: big, namespace: ${ns} }
+spec:
+  replicas: 2
+  image: weir/dataplane:custom
+  resources: { requests: { cpu: 100m, memory: 64Mi }, limits: { memory: 256Mi } }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: ${ns} }
+spec:
+  gatewayClassName: ${setup.className}
+  infrastructure:
+    labels: { team: shop }
+    annotations: { example.com/owner: shop-team }
+    parametersRef: { group: gateway.weir.dev, kind: WeirParameters, name: big }
+  listeners:
+    - { name: http, protocol: HTTP, port: 80 }
+`);
+  await until('the Deployment', async () => (await k.apps.readNamespacedDeployment({ name: 'weir-edge', namespace: ns }).catch(() => undefined)) !== undefined);
+  const deployment = await k.apps.readNamespacedDeployment({ name: 'weir-edge', namespace: ns });
+  const gateway = (await k.customObjects.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'gateways', name: 'edge' })) as { metadata: { uid: string } };
+  t.equal(deployment.spec?.replicas, 2, 'replicas from WeirParameters at creation');
+  t.same(deployment.metadata?.ownerReferences?.map((ref) => [ref.kind, ref.name, ref.uid, ref.controller]), [['Gateway', 'edge', gateway.metadata.uid, true]]);
+  t.equal(deployment.metadata?.labels?.team, 'shop', 'infrastructure labels propagated');
+  t.equal(deployment.spec?.template.metadata?.labels?.team, 'shop');
+  t.equal(deployment.spec?.template.metadata?.annotations?.['example.com/owner'], 'shop-team', 'infrastructure annotations propagated');
+  const container = deployment.spec?.template.spec?.containers[0];
+  t.equal(container?.image, 'weir/dataplane:custom');
+  t.same(container?.resources?.requests, { cpu: '100m', memory: '64Mi' });
+  const env = new Map(container?.env?.map((entry) => [entry.name, entry]));
+  t.equal(env.get('WEIR_GATEWAY')?.value, `${ns}/edge`);
+  t.equal(env.get('REDIS_URL')?.value, process.env.WEIR_TEST_REDIS_URL);
+  t.equal(env.get('POD_NAME')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name', 'POD_NAME from the downward API');
+  t.equal(container?.readinessProbe?.httpGet?.path, '/readyz');
+  t.ok((deployment.spec?.template.spec?.terminationGracePeriodSeconds ?? 0) >= 30);
+  t.equal(deployment.spec?.template.spec?.serviceAccountName, 'weir-edge');
+  await k.core.readNamespacedServiceAccount({ name: 'weir-edge', namespace: ns });
+
+  const service = await k.core.readNamespacedService({ name: 'weir-edge', namespace: ns });
+  t.equal(service.spec?.type, 'LoadBalancer');
+  t.same(service.spec?.ports?.map((port) => port.port), [80]);
+  t.equal(service.metadata?.labels?.team, 'shop');
+  await until('status.addresses from the Service', async () => {
+    const gw = (await k.customObjects.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'gateways', name: 'edge' })) as { status?: { addresses?: { value: string }[] } };
+    return gw.status?.addresses?.[0]?.value === service.spec?.clusterIP;
+  });
+
+  // The user scales; a later change to the Gateway updates the Deployment but not replicas.
+  const scaled = await k.kubectl(['scale', 'deployment', 'weir-edge', `--namespace=${ns}`, '--replicas=5']);
+  t.equal(scaled.exitCode, 0, scaled.stderr);
+  await apply(k, `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: ${ns} }
+spec:
+  gatewayClassName: ${setup.className}
+  infrastructure:
+    labels: { team: shop }
+    annotations: { example.com/owner: shop-team }
+    parametersRef: { group: gateway.weir.dev, kind: WeirParameters, name: big }
+  listeners:
+    - { name: http, protocol: HTTP, port: 80 }
+    - { name: alt, protocol: HTTP, port: 8080 }
+`);
+  await until('the Service to get the new port', async () => (await k.core.readNamespacedService({ name: 'weir-edge', namespace: ns })).spec?.ports?.length === 2);
+  await until('the Deployment to get the new port', async () => {
+    const updated = await k.apps.readNamespacedDeployment({ name: 'weir-edge', namespace: ns });
+    return updated.spec?.template.spec?.containers[0]?.ports?.some((port) => port.containerPort === 8080) === true;
+  });
+  const after = await k.apps.readNamespacedDeployment({ name: 'weir-edge', namespace: ns });
+  t.equal(after.spec?.replicas, 5, 'kubectl scale was not reverted');
+});
