@@ -10,10 +10,14 @@ export function gatewayStatus(gateway: GatewayState): ObjectStatus {
   const listeners = gateway.listeners;
   if (gateway.problem !== undefined) {
     conditions.push(condition(ConditionType.Accepted, false, gateway.problem.reason, gateway.problem.message, generation));
-  } else if (listeners.length > 0 && listeners.every((listener) => listener.acceptProblem !== undefined || listener.conflict !== undefined)) {
-    conditions.push(condition(ConditionType.Accepted, false, Reason.ListenersNotValid, 'No listener is valid', generation));
-  } else if (!listeners.every(isFullyValid)) {
-    conditions.push(condition(ConditionType.Accepted, true, Reason.ListenersNotValid, 'Some listeners are not valid', generation));
+  } else if (
+    (listeners.length > 0 || gateway.ignoredListeners !== undefined) &&
+    listeners.every((listener) => listener.acceptProblem !== undefined || listener.conflict !== undefined)
+  ) {
+    conditions.push(condition(ConditionType.Accepted, false, Reason.ListenersNotValid, withIgnored('No listener is valid', gateway.ignoredListeners), generation));
+  } else if (!listeners.every(isFullyValid) || gateway.ignoredListeners !== undefined) {
+    const message = listeners.every(isFullyValid) ? 'Some listener entries are not valid' : 'Some listeners are not valid';
+    conditions.push(condition(ConditionType.Accepted, true, Reason.ListenersNotValid, withIgnored(message, gateway.ignoredListeners), generation));
   } else {
     conditions.push(condition(ConditionType.Accepted, true, Reason.Accepted, 'Gateway is accepted', generation));
   }
@@ -55,15 +59,21 @@ export function listenerSetStatus(listenerSet: ListenerSetState): ObjectStatus {
     conditions.push(condition(ConditionType.Accepted, false, problem.reason, problem.message, generation));
     conditions.push(condition(ConditionType.Programmed, false, problem.reason, problem.message, generation));
   } else if (!listeners.some(isServing)) {
-    const message = 'No listener is valid';
+    const message = withIgnored('No listener is valid', listenerSet.ignoredListeners);
     conditions.push(condition(ConditionType.Accepted, false, Reason.ListenersNotValid, message, generation));
     conditions.push(condition(ConditionType.Programmed, false, Reason.ListenersNotValid, message, generation));
   } else {
     const allValid = listeners.every(isFullyValid);
     conditions.push(
-      allValid
+      allValid && listenerSet.ignoredListeners === undefined
         ? condition(ConditionType.Accepted, true, Reason.Accepted, 'ListenerSet is accepted', generation)
-        : condition(ConditionType.Accepted, true, Reason.ListenersNotValid, 'Some listeners are not valid', generation),
+        : condition(
+            ConditionType.Accepted,
+            true,
+            Reason.ListenersNotValid,
+            withIgnored(allValid ? 'Some listener entries are not valid' : 'Some listeners are not valid', listenerSet.ignoredListeners),
+            generation,
+          ),
     );
     conditions.push(condition(ConditionType.Programmed, true, Reason.Programmed, 'Configuration is valid and published', generation));
   }
@@ -74,4 +84,8 @@ export function listenerSetStatus(listenerSet: ListenerSetState): ObjectStatus {
     generation,
     status: { conditions, listeners: problem === undefined ? listeners.map((listener) => listenerStatus(listener, generation)) : [] },
   };
+}
+
+function withIgnored(message: string, ignored: string | undefined): string {
+  return ignored === undefined ? message : `${message}: ${ignored}`;
 }

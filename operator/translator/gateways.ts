@@ -10,7 +10,7 @@ import { markConflicts, readListener, type ListenerContext, type ListenerState }
 import { compareByAge, key, type Entry, type Meta } from './meta.ts';
 import { namespaceFilter, type NamespaceFilter } from './namespaces.ts';
 import { isParametersProblem, mergeParameters, type ParametersIndex, type ResolvedParameters } from './parameters.ts';
-import { field, int, isPort, list, name, str, stringMap } from './read.ts';
+import { describe, field, int, isPort, list, name, str, stringMap } from './read.ts';
 
 export interface ListenerSetState {
   readonly meta: Meta;
@@ -18,6 +18,8 @@ export interface ListenerSetState {
   /** NotAllowed / ParentNotAccepted: none of its listeners are used. */
   readonly problem: Problem | undefined;
   readonly listeners: ListenerState[];
+  /** Listener entries that were ignored (no name, or a repeated name), for status; undefined when none. */
+  readonly ignoredListeners: string | undefined;
 }
 
 export interface GatewayState {
@@ -25,6 +27,8 @@ export interface GatewayState {
   /** Accepted=False with this reason; the Gateway then serves nothing. */
   readonly problem: Problem | undefined;
   readonly listeners: ListenerState[];
+  /** Listener entries that were ignored (no name, or a repeated name), for status; undefined when none. */
+  readonly ignoredListeners: string | undefined;
   readonly listenerSets: ListenerSetState[];
   readonly parameters: ResolvedParameters;
   readonly infrastructure: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
@@ -75,7 +79,7 @@ function buildGateway(meta: Meta, spec: unknown, classState: ClassState, inputs:
     gatewayLayer !== undefined && !isParametersProblem(gatewayLayer) ? gatewayLayer : undefined,
   ]);
   const owner = { kind: 'Gateway' as const, meta };
-  const listeners = uniqueListeners(field(spec, 'listeners'), (raw) => readListener(raw, owner, meta, inputs));
+  const { listeners, ignored: ignoredListeners } = uniqueListeners(field(spec, 'listeners'), (raw) => readListener(raw, owner, meta, inputs));
   const tls = field(spec, 'tls');
   const backend = resolveBackendClientCertificate(field(field(tls, 'backend'), 'clientCertificateRef'), meta, inputs);
   const insecureFrontendFallback = applyFrontendValidation(field(tls, 'frontend'), listeners, meta, inputs);
@@ -84,6 +88,7 @@ function buildGateway(meta: Meta, spec: unknown, classState: ClassState, inputs:
     meta,
     problem,
     listeners,
+    ignoredListeners,
     listenerSets: [],
     parameters,
     infrastructure: { labels: stringMap(field(infrastructure, 'labels')), annotations: stringMap(field(infrastructure, 'annotations')) },
@@ -94,17 +99,31 @@ function buildGateway(meta: Meta, spec: unknown, classState: ClassState, inputs:
   };
 }
 
-/** Listeners with a repeated name are dropped: status is keyed by name. */
-function uniqueListeners(raw: unknown, read: (raw: unknown) => ListenerState | undefined): ListenerState[] {
-  const seen = new Set<string>();
-  const result: ListenerState[] = [];
+/**
+ * Listener status is keyed by name, so a listener without a name, or with the name of an earlier
+ * listener, cannot be served or reported on its own: it is dropped (the first of a name is kept),
+ * and `ignored` says so for the owner's Accepted condition. The CRDs forbid both; this is for input
+ * that bypassed validation.
+ */
+function uniqueListeners(raw: unknown, read: (raw: unknown) => ListenerState | undefined): { listeners: ListenerState[]; ignored: string | undefined } {
+  const counts = new Map<string, number>();
+  const listeners: ListenerState[] = [];
+  let nameless = 0;
   for (const entry of list(raw)) {
     const listener = read(entry);
-    if (listener === undefined || seen.has(listener.name)) continue;
-    seen.add(listener.name);
-    result.push(listener);
+    if (listener === undefined) {
+      nameless++;
+      continue;
+    }
+    const count = counts.get(listener.name) ?? 0;
+    counts.set(listener.name, count + 1);
+    if (count === 0) listeners.push(listener);
   }
-  return result;
+  const problems: string[] = [];
+  const repeated = [...counts].filter(([, count]) => count > 1).map(([listenerName, count]) => `${describe(listenerName)} (${count}×)`);
+  if (repeated.length > 0) problems.push(`listener names must be unique; only the first listener of each repeated name is used: ${repeated.join(', ')}`);
+  if (nameless > 0) problems.push(`${nameless} listener${nameless === 1 ? '' : 's'} without a name ignored`);
+  return { listeners, ignored: problems.length === 0 ? undefined : problems.join('; ') };
 }
 
 function unsupportedAddress(addresses: unknown): Problem | undefined {
@@ -204,7 +223,7 @@ function attachListenerSets(gateways: ReadonlyMap<string, GatewayState>, listene
     if (gateway.problem !== undefined) problem = { reason: Reason.ParentNotAccepted, message: `Gateway ${parentNamespace}/${parentName} is not accepted` };
     else if (!gateway.allowsListenerSetsFrom(meta.namespace)) problem = { reason: Reason.NotAllowed, message: `Gateway ${parentNamespace}/${parentName} does not allow ListenerSets from namespace ${meta.namespace}` };
     const owner = { kind: 'ListenerSet' as const, meta };
-    const listeners = uniqueListeners(field(spec, 'listeners'), (raw) => readListener(raw, owner, gateway.meta, inputs));
-    gateway.listenerSets.push({ meta, gateway, problem, listeners });
+    const { listeners, ignored } = uniqueListeners(field(spec, 'listeners'), (raw) => readListener(raw, owner, gateway.meta, inputs));
+    gateway.listenerSets.push({ meta, gateway, problem, listeners, ignoredListeners: ignored });
   }
 }
