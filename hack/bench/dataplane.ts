@@ -1,0 +1,338 @@
+/**
+ * `npm run bench -- dataplane`: one route to one echo backend, measured with the same load
+ * generator (wrk) directly, through Weir (`node dataplane/main.ts`) and through nginx (one
+ * worker, upstream keepalive); plus in-process measurements of route lookup cost at 10 and
+ * 10,000 routes and of swapping in a 1,000-route config. Writes `.bench/dataplane.json`.
+ *
+ * CPU layout on a 2-core machine: each proxy is pinned to CPU 0; the echo backend and wrk share
+ * CPU 1 in every run (including direct), so all three runs see the same backend capacity.
+ * Needs the Debian packages nginx, wrk, redis-server and util-linux (taskset).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { createHash } from 'node:crypto';
+import { DATAPLANE_CONFIG_SCHEMA, validatePublishedConfig, type DataplaneConfig, type HttpRule, type PublishedConfig, type RuleAction } from '../../api-types/dataplane-config.ts';
+import { CONFIG_CHANNEL, configKey } from '../../api-types/redis-contract.ts';
+import { compileConfig } from '../../dataplane/compile.ts';
+import { hostOf } from '../../dataplane/hostnames.ts';
+import { ListenerSet } from '../../dataplane/listeners.ts';
+import { resolveListener, resolveRoute } from '../../dataplane/resolve.ts';
+import { ConfigRuntime } from '../../dataplane/runtime.ts';
+import { DataplaneMetrics } from '../../dataplane/telemetry/metrics.ts';
+import { UpstreamRegistry } from '../../dataplane/upstreams.ts';
+import { startRedis } from '../../tests/harness/redis.ts';
+import { freePorts } from '../../tests/harness/ports.ts';
+import { printTable, REPO_ROOT, writeResult } from './report.ts';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const gateway = { namespace: 'bench', name: 'gw' };
+
+interface LoadResult {
+  rps: number;
+  p99Ms: number;
+}
+
+function requireTool(name: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${name}`]).status !== 0) throw new Error(`${name} is required: apt-get install -y ${name === 'taskset' ? 'util-linux' : name}`);
+}
+
+function pinned(cpu: number, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return spawn('taskset', ['-c', String(cpu), command, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'], cwd: REPO_ROOT });
+}
+
+async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function parseLatencyMs(value: string, unit: string): number {
+  const factor = unit === 'us' ? 0.001 : unit === 'ms' ? 1 : unit === 's' ? 1000 : NaN;
+  return Number(value) * factor;
+}
+
+async function wrk(url: string, seconds: number): Promise<LoadResult> {
+  const child = spawn('taskset', ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-H', 'Host: bench.example.com', url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  await once(child, 'exit');
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
+  const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(output);
+  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(output);
+  if (rps === null || p99 === null) throw new Error(`could not read wrk output:\n${output}`);
+  if (errors !== null) console.log(`  wrk reported: ${errors[0]}`);
+  return { rps: Number(rps[1]), p99Ms: parseLatencyMs(p99[1]!, p99[2]!) };
+}
+
+async function measure(name: string, url: string): Promise<LoadResult> {
+  await wrk(url, 2); // warm-up: JIT, connection pools
+  const result = await wrk(url, DURATION_S);
+  console.log(`  ${name}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms`);
+  return result;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await once(child, 'exit');
+  clearTimeout(timer);
+}
+
+function nginxConfig(dir: string, port: number, backendPort: number): string {
+  return `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream echo {
+    server 127.0.0.1:${backendPort};
+    keepalive 128;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://echo;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }
+  }
+}
+`;
+}
+
+function dataplaneConfig(parts: Pick<DataplaneConfig, 'listeners' | 'actions' | 'clusters'>): DataplaneConfig {
+  return {
+    schema: DATAPLANE_CONFIG_SCHEMA,
+    gateway,
+    ...parts,
+    certificates: [],
+    caBundles: [],
+    xfcc: { mode: 'Sanitize', subject: false, cert: false, chain: false, uri: false, dns: false },
+    trustedProxyHops: 0,
+  };
+}
+
+function published(config: DataplaneConfig, version: number): PublishedConfig {
+  return { version, digest: `sha256:${createHash('sha256').update(JSON.stringify(config)).digest('hex')}`, config };
+}
+
+function action(id: string, clusterId: string | undefined, extra: Partial<RuleAction> = {}): RuleAction {
+  return { id, route: { kind: 'HTTPRoute', namespace: 'bench', name: id }, mirrors: [], backends: clusterId === undefined ? [] : [{ weight: 1, clusterId }], timeouts: {}, ...extra };
+}
+
+function rule(actionIndex: number, extra: { hostnames?: string[]; path?: HttpRule['match']['path']; headers?: HttpRule['match']['headers'] } = {}): HttpRule {
+  return {
+    hostnames: extra.hostnames ?? [],
+    match: { path: extra.path ?? { type: 'PathPrefix', value: '/' }, headers: extra.headers ?? [], queryParams: [] },
+    action: actionIndex,
+    grpc: false,
+  };
+}
+
+/** A listener with `count` routes: half exact paths, half prefixes, spread over 10 hostnames plus catch-all. */
+function manyRoutes(count: number, port: number): DataplaneConfig {
+  const rules: HttpRule[] = [];
+  for (let i = 0; i < count; i++) {
+    const hostnames = i % 11 === 10 ? [] : [`host${i % 11}.example.com`];
+    rules.push(i % 2 === 0
+      ? rule(i % 4, { hostnames, path: { type: 'Exact', value: `/exact/${i}` } })
+      : rule(i % 4, { hostnames, path: { type: 'PathPrefix', value: `/svc/${i}/api` }, headers: i % 3 === 0 ? [{ type: 'Exact', name: 'x-tenant', value: 'a' }] : [] }));
+  }
+  // Exact paths first, then longer prefixes: the translator's precedence order.
+  rules.sort((a, b) => (a.match.path.type === b.match.path.type ? 0 : a.match.path.type === 'Exact' ? -1 : 1));
+  return dataplaneConfig({
+    listeners: [{ id: 'bench/gw/http', port, protocol: 'HTTP', rules }],
+    actions: [0, 1, 2, 3].map((i) => action(`a${i}`, undefined, { directStatus: 200 })),
+    clusters: [],
+  });
+}
+
+async function lookupNs(count: number): Promise<number> {
+  const registry = new UpstreamRegistry();
+  const compiled = await compileConfig(published(manyRoutes(count, 80), 1), { upstreams: registry, metrics: new DataplaneMetrics({ processMetrics: false }) });
+  await registry.closeAll();
+  // Requests that hit routes spread over the table (exact, prefix with extra segments, misses).
+  const requests = Array.from({ length: 1_024 }, (_, i) => {
+    const route = (i * 7919) % count;
+    const host = route % 11 === 10 ? 'other.example.org' : `host${route % 11}.example.com`;
+    const path = i % 5 === 4 ? `/missing/${i}` : route % 2 === 0 ? `/exact/${route}` : `/svc/${route}/api/items/${i}`;
+    return { host, path, headers: { 'x-tenant': 'a', accept: '*/*' } };
+  });
+  const port = compiled.ports.get(80);
+  let found = 0;
+  const run = (iterations: number): void => {
+    for (let i = 0; i < iterations; i++) {
+      const request = requests[i & 1023]!;
+      const host = hostOf(request.host);
+      const listener = resolveListener(port, host);
+      if (listener !== undefined && resolveRoute(listener, host, 'GET', request.path, '', request.headers) !== undefined) found++;
+    }
+  };
+  run(200_000); // warm-up
+  const iterations = 2_000_000;
+  const started = process.hrtime.bigint();
+  run(iterations);
+  const ns = Number(process.hrtime.bigint() - started) / iterations;
+  if (found === 0) throw new Error('lookups matched nothing');
+  return ns;
+}
+
+async function swapMeasurement(): Promise<{ swapMs: number; maxBlockMs: number }> {
+  const [port] = await freePorts(1);
+  const registry = new UpstreamRegistry();
+  const metrics = new DataplaneMetrics({ processMetrics: false });
+  const listeners = new ListenerSet({ request: (_req, res) => res.end(), upgrade: (_req, socket) => socket.destroy() }, { host: '127.0.0.1', keepAliveTimeoutMs: 5_000, drainTimeoutMs: 1_000 });
+  const runtime = new ConfigRuntime({ upstreams: registry, metrics, listeners, log: pino({ level: 'silent' }) });
+  const apply = async (version: number): Promise<void> => {
+    // What the subscriber does with the string it read from Redis.
+    const raw = JSON.stringify(published(manyRoutes(1_000, port!), version));
+    const result = validatePublishedConfig(JSON.parse(raw));
+    if (!result.ok) throw new Error(result.errors.join('; '));
+    await runtime.apply(result.value);
+  };
+  await apply(1);
+  const samples: number[] = [];
+  const blocks: number[] = [];
+  for (let version = 2; version <= 21; version++) {
+    // A chain of setImmediate callbacks runs between every two slices of work, so the longest
+    // gap between two of them is the longest time the event loop was blocked.
+    let last = performance.now();
+    let longest = 0;
+    let probing = true;
+    const probe = (): void => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      if (probing) setImmediate(probe);
+    };
+    setImmediate(probe);
+    const started = performance.now();
+    await apply(version);
+    samples.push(performance.now() - started);
+    probing = false;
+    probe();
+    blocks.push(longest);
+  }
+  await listeners.closeAll();
+  await registry.closeAll();
+  samples.sort((a, b) => a - b);
+  return { swapMs: samples[Math.floor(samples.length / 2)]!, maxBlockMs: Math.max(...blocks) };
+}
+
+export async function run(): Promise<void> {
+  for (const tool of ['taskset', 'wrk', 'nginx', 'redis-server']) requireTool(tool);
+  const dir = mkdtempSync(join(tmpdir(), 'weir-bench-'));
+  const children: ChildProcess[] = [];
+  const redisServer = await startRedis();
+  try {
+    const [backendPort, weirPort, adminPort, nginxPort] = await freePorts(4);
+    const echo = pinned(1, process.execPath, ['tests/harness/echo/main.ts'], { ...process.env, HTTP_PORT: String(backendPort), H2C_PORT: '0', ECHO_HOST: '127.0.0.1', ECHO_QUIET: '1', POD_NAME: 'bench' });
+    children.push(echo);
+    await waitForHttp(`http://127.0.0.1:${backendPort}/health`);
+
+    console.log(`load: wrk -t1 -c${CONNECTIONS} ${DURATION_S}s per target (after a 2 s warm-up); proxies on CPU 0, echo + wrk on CPU 1`);
+    const direct = await measure('direct', `http://127.0.0.1:${backendPort}/bench`);
+
+    const redis = new Redis(redisServer.url);
+    const config: PublishedConfig = published(dataplaneConfig({
+      listeners: [{ id: 'bench/gw/http', port: weirPort!, protocol: 'HTTP', rules: [rule(0)] }],
+      actions: [action('bench', 'echo')],
+      clusters: [{ id: 'echo', backend: { kind: 'Service', namespace: 'bench', name: 'echo' }, protocol: 'http1', endpoints: [{ address: '127.0.0.1', port: backendPort!, ready: true }] }],
+    }), 1);
+    await redis.multi().set(configKey(gateway), JSON.stringify(config)).publish(CONFIG_CHANNEL, JSON.stringify({ gateway: 'bench/gw', version: 1, digest: config.digest })).exec();
+    redis.disconnect();
+    const weir = pinned(0, process.execPath, ['dataplane/main.ts'], {
+      ...process.env,
+      REDIS_URL: redisServer.url,
+      WEIR_GATEWAY: 'bench/gw',
+      POD_NAME: 'bench',
+      WEIR_LISTEN_HOST: '127.0.0.1',
+      WEIR_ADMIN_HOST: '127.0.0.1',
+      WEIR_ADMIN_PORT: String(adminPort),
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+    });
+    children.push(weir);
+    await waitForHttp(`http://127.0.0.1:${adminPort}/readyz`);
+    const viaWeir = await measure('weir', `http://127.0.0.1:${weirPort}/bench`);
+    await stop(weir);
+
+    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, nginxPort!, backendPort!));
+    const nginx = pinned(0, 'nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir]);
+    children.push(nginx);
+    await waitForHttp(`http://127.0.0.1:${nginxPort}/health`);
+    const viaNginx = await measure('nginx', `http://127.0.0.1:${nginxPort}/bench`);
+    await stop(nginx);
+    await stop(echo);
+
+    const lookup10 = await lookupNs(10);
+    const lookup10k = await lookupNs(10_000);
+    const swap = await swapMeasurement();
+
+    const result = {
+      direct_rps: Math.round(direct.rps),
+      weir_rps: Math.round(viaWeir.rps),
+      nginx_rps: Math.round(viaNginx.rps),
+      weir_over_nginx: round(viaWeir.rps / viaNginx.rps),
+      weir_over_direct: round(viaWeir.rps / direct.rps),
+      weir_p99_ms: round(viaWeir.p99Ms),
+      nginx_p99_ms: round(viaNginx.p99Ms),
+      direct_p99_ms: round(direct.p99Ms),
+      lookup_ns_10_routes: round(lookup10),
+      lookup_ns_10000_routes: round(lookup10k),
+      lookup_10000_over_10: round(lookup10k / lookup10),
+      swap_ms_1000_routes: round(swap.swapMs),
+      swap_max_event_loop_block_ms: round(swap.maxBlockMs),
+      connections: CONNECTIONS,
+      duration_s: DURATION_S,
+    };
+    printTable('dataplane throughput (same route, same echo backend, same wrk)', [
+      { target: 'direct', 'req/s': result.direct_rps, 'p99 ms': result.direct_p99_ms, 'vs direct': 1 },
+      { target: 'weir', 'req/s': result.weir_rps, 'p99 ms': result.weir_p99_ms, 'vs direct': result.weir_over_direct },
+      { target: 'nginx (1 worker)', 'req/s': result.nginx_rps, 'p99 ms': result.nginx_p99_ms, 'vs direct': round(viaNginx.rps / direct.rps) },
+    ]);
+    printTable('targets', [
+      { metric: 'weir / nginx', value: result.weir_over_nginx, target: '>= 0.6 (stretch 1.0)', met: result.weir_over_nginx >= 0.6 ? 'yes' : 'no' },
+      { metric: 'weir / direct', value: result.weir_over_direct, target: '>= 0.45', met: result.weir_over_direct >= 0.45 ? 'yes' : 'no' },
+      { metric: 'lookup ns, 10 routes', value: result.lookup_ns_10_routes, target: '', met: '' },
+      { metric: 'lookup ns, 10,000 routes', value: result.lookup_ns_10000_routes, target: '<= 1.2 x 10 routes', met: result.lookup_10000_over_10 <= 1.2 ? 'yes' : 'no' },
+      { metric: 'swap ms, 1,000 routes', value: result.swap_ms_1000_routes, target: '< 50', met: result.swap_ms_1000_routes < 50 ? 'yes' : 'no' },
+      { metric: 'longest event-loop block ms', value: result.swap_max_event_loop_block_ms, target: '<= 20', met: result.swap_max_event_loop_block_ms <= 20 ? 'yes' : 'no' },
+    ]);
+    console.log(`\nwrote ${writeResult('dataplane', result)}`);
+  } finally {
+    await Promise.all(children.map((child) => stop(child)));
+    await redisServer.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
