@@ -10,6 +10,7 @@ import { startAdmin } from './admin.ts';
 import { ListenerSet } from './listeners.ts';
 import { HttpProxy } from './proxy.ts';
 import { ConfigRuntime } from './runtime.ts';
+import { StreamListenerSet } from './stream/server.ts';
 import { ConfigSubscriber } from './subscriber.ts';
 import type { Logger } from './telemetry/log.ts';
 import { DataplaneMetrics } from './telemetry/metrics.ts';
@@ -42,6 +43,7 @@ export class Dataplane {
   readonly metrics: DataplaneMetrics;
   readonly runtime: ConfigRuntime;
   readonly listeners: ListenerSet;
+  readonly streams: StreamListenerSet;
   readonly subscriber: ConfigSubscriber;
   readonly proxy: HttpProxy;
   private readonly upstreams: UpstreamRegistry;
@@ -62,7 +64,8 @@ export class Dataplane {
       },
       { host: options.listenHost, keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 60_000, drainTimeoutMs: options.drainTimeoutMs ?? 30_000 },
     );
-    this.runtime = new ConfigRuntime({ upstreams: this.upstreams, metrics: this.metrics, listeners: this.listeners, log: options.log });
+    this.streams = new StreamListenerSet({ host: options.listenHost, log: options.log, drainTimeoutMs: options.drainTimeoutMs ?? 30_000 });
+    this.runtime = new ConfigRuntime({ upstreams: this.upstreams, metrics: this.metrics, listeners: this.listeners, streams: this.streams, log: options.log });
     runtime.current = this.runtime;
     this.subscriber = new ConfigSubscriber({
       redisUrl: options.redisUrl,
@@ -105,7 +108,7 @@ export class Dataplane {
     log.info({ inFlight: this.proxy.activeRequests }, 'shutting down');
     if ((this.options.shutdownDelayMs ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, this.options.shutdownDelayMs));
     await this.subscriber.stop();
-    await this.listeners.closeAll();
+    await Promise.all([this.listeners.closeAll(), this.streams.closeAll()]);
     await Promise.race([this.proxy.idle(), new Promise((resolve) => setTimeout(resolve, this.options.drainTimeoutMs ?? 30_000).unref())]);
     await this.upstreams.closeAll();
     await this.options.tracing?.shutdown();

@@ -7,6 +7,9 @@
 import type { PublishedConfig } from '../api-types/dataplane-config.ts';
 import { compileConfig, type CompiledConfig } from './compile.ts';
 import type { ListenerSet } from './listeners.ts';
+import { compileStreamPorts } from './stream/routes.ts';
+import type { StreamListenerSet } from './stream/server.ts';
+import { SecureContextCache } from './tls/certificates.ts';
 import type { ConfigSource } from './proxy.ts';
 import type { Logger } from './telemetry/log.ts';
 import type { DataplaneMetrics } from './telemetry/metrics.ts';
@@ -16,12 +19,15 @@ export interface RuntimeOptions {
   upstreams: UpstreamRegistry;
   metrics: DataplaneMetrics;
   listeners: ListenerSet;
+  /** TLS (passthrough/terminate) and TCP ports; see stream/server.ts. */
+  streams?: StreamListenerSet;
   log: Logger;
 }
 
 export class ConfigRuntime implements ConfigSource {
   current: CompiledConfig | undefined;
   private readonly options: RuntimeOptions;
+  private readonly secureContexts = new SecureContextCache();
 
   constructor(options: RuntimeOptions) {
     this.options = options;
@@ -35,6 +41,9 @@ export class ConfigRuntime implements ConfigSource {
     try {
       compiled = await compileConfig(published, { upstreams, metrics });
       await listeners.openMissing(compiled.ports.keys());
+      // TLS/TCP ports: opened, re-routed or closed in one step (connections in progress keep their backend).
+      await this.options.streams?.apply(compileStreamPorts(published.config, this.secureContexts));
+      this.secureContexts.sweep();
     } catch (error) {
       // Pools acquired for the failed config are released again.
       upstreams.retainOnly(this.current?.upstreams ?? new Set());
