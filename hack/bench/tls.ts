@@ -1,0 +1,252 @@
+/**
+ * TLS benchmark (`npm run bench -- tls` → `.bench/tls.json`):
+ *
+ * - handshakes_per_s_1_cert / handshakes_per_s_1000_certs: full TLS 1.3 handshakes (no session
+ *   resumption, ECDSA P-256) against Weir's HTTPS server with one certificate, then with 1,000
+ *   listeners and certificates on the port, clients asking for random names. Selection is two
+ *   hash lookups, so the two numbers should be within noise of each other (target: within 1.2×).
+ *   Client and server share this process, so the absolute numbers are a lower bound.
+ * - https_rps / nginx_https_rps: wrk over HTTPS (keep-alive, HTTP/1.1) through Weir's HTTPS
+ *   server and HTTP proxy to a backend, and through nginx terminating TLS in front of the same
+ *   backend (nginx `return 200`), in the same run. wrk is pinned to CPU 1.
+ * - grpc_rps: null — the HTTP proxy does not accept HTTP/2 frontends yet (see the report).
+ *
+ * Needs the Debian packages nginx, wrk and util-linux (taskset).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, createSecureContext, type SecureContext } from 'node:tls';
+import { createHash } from 'node:crypto';
+import { pino } from 'pino';
+import { DATAPLANE_CONFIG_SCHEMA, type Certificate, type DataplaneConfig, type PublishedConfig } from '../../api-types/dataplane-config.ts';
+import { compileConfig } from '../../dataplane/compile.ts';
+import { HttpProxy } from '../../dataplane/proxy.ts';
+import { DataplaneMetrics } from '../../dataplane/telemetry/metrics.ts';
+import { PortCertificates, SecureContextCache, type TlsListenerSpec } from '../../dataplane/tls/certificates.ts';
+import { createHttpsServer } from '../../dataplane/tls/https-server.ts';
+import { UpstreamRegistry } from '../../dataplane/upstreams.ts';
+import { createCertificateAuthority, type CertificateAuthority } from '../../tests/harness/pki.ts';
+import { freePorts } from '../../tests/harness/ports.ts';
+import { printTable, writeResult } from './report.ts';
+
+const HANDSHAKE_SECONDS = 2;
+const HANDSHAKE_ROUNDS = 3;
+const HANDSHAKE_CONCURRENCY = 16;
+const WRK_SECONDS = 8;
+const CONNECTIONS = 64;
+
+function requireTool(name: string, pkg = name): void {
+  if (spawnSync('sh', ['-c', `command -v ${name}`]).status !== 0) throw new Error(`${name} is required: apt-get install -y ${pkg}`);
+}
+
+async function certificatesFor(ca: CertificateAuthority, count: number): Promise<{ specs: TlsListenerSpec[]; certificates: Certificate[]; names: string[] }> {
+  const specs: TlsListenerSpec[] = [];
+  const certificates: Certificate[] = [];
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `h${String(i)}.bench.test`;
+    const cert = await ca.issueServer({ commonName: name, dnsNames: [name] });
+    certificates.push({ certPem: cert.chainPem, keyPem: cert.keyPem, dnsNames: [name] });
+    specs.push({ id: `bench/gw/l${String(i)}`, hostname: name, certificates: [i] });
+    names.push(name);
+  }
+  return { specs, certificates, names };
+}
+
+/** Completed handshakes per second with `concurrency` clients looping for `seconds`. */
+async function handshakeRate(port: number, names: readonly string[], clientContext: SecureContext): Promise<number> {
+  let done = 0;
+  let failed = 0;
+  const deadline = performance.now() + HANDSHAKE_SECONDS * 1000;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const servername = names[Math.floor(Math.random() * names.length)] as string;
+      const socket = connect({ host: '127.0.0.1', port, servername, secureContext: clientContext, ALPNProtocols: ['http/1.1'] });
+      try {
+        await once(socket, 'secureConnect');
+        if (socket.getPeerX509Certificate()?.subject !== `CN=${servername}`) throw new Error(`wrong certificate for ${servername}`);
+        done++;
+      } catch (error) {
+        failed++;
+        if (failed > 10) throw error;
+      } finally {
+        socket.destroy();
+      }
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: HANDSHAKE_CONCURRENCY }, worker));
+  return done / ((performance.now() - started) / 1000);
+}
+
+async function wrk(url: string, seconds: number): Promise<number> {
+  const child = spawn('taskset', ['-c', '1', 'wrk', '-t1', `-c${String(CONNECTIONS)}`, `-d${String(seconds)}s`, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  await once(child, 'exit');
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
+  if (rps === null) throw new Error(`could not read wrk output:\n${output}`);
+  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(output);
+  if (errors !== null) console.log(`  wrk reported: ${errors[0]}`);
+  return Number(rps[1]);
+}
+
+function nginxConfig(dir: string, tlsPort: number, backendPort: number, certFile: string, keyFile: string): string {
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${dir}/${kind};`).join('\n');
+  return `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+${temp}
+  upstream backend { server 127.0.0.1:${String(backendPort)}; keepalive 128; }
+  server {
+    listen 127.0.0.1:${String(backendPort)};
+    location / { return 200 "ok\\n"; }
+  }
+  server {
+    listen 127.0.0.1:${String(tlsPort)} ssl;
+    ssl_certificate ${certFile};
+    ssl_certificate_key ${keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+function published(config: DataplaneConfig): PublishedConfig {
+  return { version: 1, digest: `sha256:${createHash('sha256').update(JSON.stringify(config)).digest('hex')}`, config };
+}
+
+export async function run(): Promise<void> {
+  requireTool('nginx');
+  requireTool('wrk');
+  requireTool('taskset', 'util-linux');
+  const ca = await createCertificateAuthority({ commonName: 'bench-ca' });
+  const cache = new SecureContextCache();
+
+  // Handshakes: 1 certificate and 1,000, measured in alternating rounds so load from other
+  // processes on the machine hits both alike; the best round of each counts.
+  const clientContext = createSecureContext({ ca: ca.certPem });
+  const servers: { count: number; port: number; names: string[]; close(): void; table: PortCertificates }[] = [];
+  for (const count of [1, 1000]) {
+    const { specs, certificates, names } = await certificatesFor(ca, count);
+    const table = new PortCertificates(443, specs, { certificates, caBundles: [] }, cache);
+    const server = createHttpsServer(table, (_req, res) => { res.end(); });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    servers.push({ count, port: (server.address() as AddressInfo).port, names, close: () => { server.close(); }, table });
+  }
+  const rates: Record<string, number> = {};
+  const selectNs: Record<string, number> = {};
+  for (const server of servers) {
+    await handshakeRate(server.port, server.names, clientContext); // warm-up
+    const lookups = 1_000_000;
+    const started = performance.now();
+    for (let i = 0; i < lookups; i++) server.table.select(server.names[i % server.names.length]);
+    selectNs[String(server.count)] = ((performance.now() - started) * 1e6) / lookups;
+  }
+  for (let round = 0; round < HANDSHAKE_ROUNDS; round++) {
+    for (const server of servers) {
+      const rate = await handshakeRate(server.port, server.names, clientContext);
+      rates[String(server.count)] = Math.max(rates[String(server.count)] ?? 0, rate);
+      console.log(`  round ${String(round + 1)}, ${String(server.count)} certificate(s): ${String(Math.round(rate))} handshakes/s`);
+    }
+  }
+  for (const server of servers) server.close();
+
+  // HTTPS throughput: Weir (TLS server + HTTP proxy) vs nginx, same backend.
+  const dir = mkdtempSync(join(tmpdir(), 'weir-bench-tls-'));
+  const [weirPort, nginxPort, backendPort, routePort] = await freePorts(4);
+  const serverCert = await ca.issueServer({ commonName: 'bench.example.com', dnsNames: ['bench.example.com', '127.0.0.1'], ipAddresses: ['127.0.0.1'] });
+  const certFile = join(dir, 'server.crt');
+  const keyFile = join(dir, 'server.key');
+  writeFileSync(certFile, serverCert.chainPem);
+  writeFileSync(keyFile, serverCert.keyPem, { mode: 0o600 });
+  for (const kind of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, kind));
+  writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, nginxPort!, backendPort!, certFile, keyFile));
+  const nginx = spawn('taskset', ['-c', '0', 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const upstreams = new UpstreamRegistry();
+  const config: DataplaneConfig = {
+    schema: DATAPLANE_CONFIG_SCHEMA,
+    gateway: { namespace: 'bench', name: 'gw' },
+    listeners: [{ id: 'bench/gw/http', port: routePort!, protocol: 'HTTP', rules: [{ hostnames: [], match: { path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] }, action: 0, grpc: false }] }],
+    actions: [{ id: 'a', route: { kind: 'HTTPRoute', namespace: 'bench', name: 'r' }, mirrors: [], backends: [{ clusterId: 'c', weight: 1 }], timeouts: {} }],
+    clusters: [{ id: 'c', backend: { kind: 'Service', namespace: 'bench', name: 'b' }, protocol: 'http1', endpoints: [{ address: '127.0.0.1', port: backendPort!, ready: true }] }],
+    certificates: [],
+    caBundles: [],
+    xfcc: { mode: 'SanitizeSet', subject: true, cert: false, chain: false, uri: true, dns: true },
+    trustedProxyHops: 0,
+  };
+  const compiled = await compileConfig(published(config), { upstreams, metrics: new DataplaneMetrics({ processMetrics: false }) });
+  const proxy = new HttpProxy({ source: { current: compiled }, log: pino({ level: 'silent' }), tracing: undefined });
+  const table = new PortCertificates(weirPort!, [{ id: 'bench/gw/https', certificates: [0] }], {
+    certificates: [{ certPem: serverCert.chainPem, keyPem: serverCert.keyPem, dnsNames: ['bench.example.com'] }],
+    caBundles: [],
+  }, cache);
+  // HTTP/1.1 requests on the HTTP/2 server (allowHTTP1) are plain IncomingMessage/ServerResponse.
+  const weir = createHttpsServer(table, (req, res) => { proxy.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse, routePort!); });
+  weir.listen(weirPort, '127.0.0.1');
+  await once(weir, 'listening');
+  let httpsRps = 0;
+  let nginxRps = 0;
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await wrk(`https://127.0.0.1:${String(weirPort)}/`, 2);
+    httpsRps = await wrk(`https://127.0.0.1:${String(weirPort)}/`, WRK_SECONDS);
+    console.log(`  weir https: ${Math.round(httpsRps)} req/s`);
+    await wrk(`https://127.0.0.1:${String(nginxPort)}/`, 2);
+    nginxRps = await wrk(`https://127.0.0.1:${String(nginxPort)}/`, WRK_SECONDS);
+    console.log(`  nginx https: ${Math.round(nginxRps)} req/s`);
+  } finally {
+    weir.close();
+    await upstreams.closeAll();
+    await stop(nginx);
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const result = {
+    handshakes_per_s_1_cert: Math.round(rates['1'] ?? 0),
+    handshakes_per_s_1000_certs: Math.round(rates['1000'] ?? 0),
+    https_rps: Math.round(httpsRps),
+    nginx_https_rps: Math.round(nginxRps),
+    grpc_rps: null,
+    sni_select_ns_1_cert: Number((selectNs['1'] ?? 0).toFixed(1)),
+    sni_select_ns_1000_certs: Number((selectNs['1000'] ?? 0).toFixed(1)),
+    notes: {
+      handshakes: 'TLS 1.3, ECDSA P-256, no resumption; client and server in one process; best of 3 alternating 2 s rounds',
+      https: 'wrk -t1 -c64, HTTP/1.1 keep-alive; Weir in this process (HTTPS server + HttpProxy), nginx pinned to CPU 0, backend nginx return 200',
+      grpc_rps: 'not measured: the HTTP proxy does not accept HTTP/2 (h2/h2c) frontends yet',
+    },
+  };
+  printTable('TLS', [
+    { metric: 'handshakes/s, 1 certificate', value: result.handshakes_per_s_1_cert },
+    { metric: 'handshakes/s, 1000 certificates', value: result.handshakes_per_s_1000_certs },
+    { metric: 'ratio 1000/1', value: result.handshakes_per_s_1000_certs / Math.max(1, result.handshakes_per_s_1_cert) },
+    { metric: 'SNI selection ns, 1 certificate', value: result.sni_select_ns_1_cert },
+    { metric: 'SNI selection ns, 1000 certificates', value: result.sni_select_ns_1000_certs },
+    { metric: 'HTTPS req/s, Weir', value: result.https_rps },
+    { metric: 'HTTPS req/s, nginx', value: result.nginx_https_rps },
+    { metric: 'gRPC req/s', value: 'n/a' },
+  ]);
+  console.log(`\nwrote ${writeResult('tls', result)}`);
+}
