@@ -37,16 +37,20 @@ export function attachRoute(
   parents: ParentIndex,
 ): ParentAttachment[] {
   const result: ParentAttachment[] = [];
-  const seen = new Set<string>();
-  for (const raw of list(parentRefs)) {
+  const refs = list(parentRefs);
+  const seen = refs.length > 1 ? new Set<string>() : undefined;
+  for (const raw of refs) {
     const parentRef = readParentRef(raw, route.namespace);
     if (parentRef === undefined) continue;
-    const refKey = `${parentRef.group}|${parentRef.kind}|${parentRef.namespace}|${parentRef.name}|${parentRef.sectionName ?? ''}|${parentRef.port ?? ''}`;
-    if (seen.has(refKey)) continue;
-    seen.add(refKey);
+    if (seen !== undefined) {
+      const refKey = `${parentRef.group}|${parentRef.kind}|${parentRef.namespace}|${parentRef.name}|${parentRef.sectionName ?? ''}|${parentRef.port ?? ''}`;
+      if (seen.has(refKey)) continue;
+      seen.add(refKey);
+    }
     const target = parentOf(parentRef, parents);
     if (target === undefined) continue; // not a parent Weir manages
-    result.push({ parentRef, gateway: target.gateway, ...attachToListeners(route, parentRef, target) });
+    const { listeners, problem } = attachToListeners(route, parentRef, target);
+    result.push({ parentRef, gateway: target.gateway, listeners, problem });
   }
   return result;
 }

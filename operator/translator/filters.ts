@@ -46,6 +46,7 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
 
 export function translateFilters(rawFilters: unknown, matches: readonly RouteMatch[], context: FilterContext): FilterResult {
   const result: FilterResult = { mirrors: [], clusters: [] };
+  if (rawFilters === undefined) return result;
   const seen = new Set<string>();
   for (const filter of list(rawFilters)) {
     const type = str(field(filter, 'type')) ?? '';

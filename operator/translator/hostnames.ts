@@ -32,6 +32,10 @@ export function covers(pattern: string, candidate: string): boolean {
 export function intersectHostnames(listenerHostname: string | undefined, routeHostnames: readonly string[]): string[] | undefined {
   if (routeHostnames.length === 0) return listenerHostname === undefined ? [] : [listenerHostname];
   if (listenerHostname === undefined) return [...routeHostnames];
+  if (routeHostnames.length === 1) {
+    const only = routeHostnames[0] ?? '';
+    return covers(listenerHostname, only) ? [only] : covers(only, listenerHostname) ? [listenerHostname] : undefined;
+  }
   const result = new Set<string>();
   for (const routeHostname of routeHostnames) {
     if (covers(listenerHostname, routeHostname)) result.add(routeHostname);

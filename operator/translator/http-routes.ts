@@ -16,10 +16,11 @@ export function translateHttpRoute({ meta, object }: Entry<unknown>, backends: B
   const spec = field(object, 'spec');
   const hostnames = readHostnames(field(spec, 'hostnames'));
   const rawRules = field(spec, 'rules') === undefined ? [{}] : list(field(spec, 'rules'));
+  const inputs = { routeKind: 'HTTPRoute', route: { kind: 'HTTPRoute', namespace: meta.namespace, name: meta.name }, meta, backends, use: 'http', allowedFilters: HTTP_ROUTE_FILTERS } as const;
   const rules = rawRules.map((rule, index): TranslatedRule => {
     const matches = readMatches(field(rule, 'matches'));
     if ('reason' in matches) return { action: undefined, matches: [], clusters: [], unusableServices: [], invalid: matches, refProblem: undefined };
-    return translateRuleAction(rule, index, matches, { routeKind: 'HTTPRoute', meta, backends, use: 'http', allowedFilters: HTTP_ROUTE_FILTERS });
+    return translateRuleAction(rule, index, matches, inputs);
   });
   return { kind: 'HTTPRoute', meta, parentRefs: field(spec, 'parentRefs'), hostnames: hostnames.hostnames, routeProblem: hostnames.problem, rules };
 }

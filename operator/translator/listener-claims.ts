@@ -19,15 +19,28 @@ export interface Holder {
   readonly meta: Meta;
 }
 
-/** Hostnames claimed by the routes of one kind on one listener. */
+/**
+ * Hostnames claimed by the routes of one kind on one listener. Claims are queued and only indexed
+ * when a route of the other kind asks (most listeners carry one kind: they never pay for the index).
+ */
 class HostnameClaims {
   /** First route claiming any hostname (its hostnames were empty on this listener). */
   any: Holder | undefined;
   readonly exact = new Map<string, Holder>();
   /** `*.example.com` → first route claiming it. */
   readonly wildcards = new Map<string, Holder>();
+  #queued: { readonly hostnames: readonly string[]; readonly holder: Holder }[] = [];
 
   add(hostnames: readonly string[], holder: Holder): void {
+    this.#queued.push({ hostnames, holder });
+  }
+
+  #index(): void {
+    for (const { hostnames, holder } of this.#queued) this.#indexOne(hostnames, holder);
+    this.#queued = [];
+  }
+
+  #indexOne(hostnames: readonly string[], holder: Holder): void {
     if (hostnames.length === 0) {
       this.any ??= holder;
       return;
@@ -40,6 +53,7 @@ class HostnameClaims {
 
   /** The first claimant whose hostnames intersect `hostnames` (empty: any host). */
   intersecting(hostnames: readonly string[]): Holder | undefined {
+    if (this.#queued.length > 0) this.#index();
     if (this.any !== undefined) return this.any;
     if (hostnames.length === 0) return this.exact.values().next().value ?? this.wildcards.values().next().value;
     for (const hostname of hostnames) {

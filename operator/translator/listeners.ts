@@ -39,8 +39,8 @@ export interface ListenerState {
   refProblem: Problem | undefined;
   conflict: Problem | undefined;
   frontendValidation: { readonly caPem: string; readonly mode: 'AllowValidOnly' | 'AllowInsecureFallback' } | undefined;
-  /** Keys of routes attached (route kind/ns/name), for `attachedRoutes`. */
-  readonly attachedRoutes: Set<string>;
+  /** The routes attached (one object per route, whatever its parentRefs), for `attachedRoutes`. */
+  readonly attachedRoutes: Set<object>;
 }
 
 const KINDS_BY_PROTOCOL: Readonly<Record<ListenerProtocol, readonly RouteKind[]>> = {

@@ -22,9 +22,16 @@ export function readMeta(object: unknown, clusterScoped = false): Meta | undefin
     name: objectName,
     generation: generation !== undefined && generation >= 0 ? generation : 0,
     creationTimestamp: str(field(metadata, 'creationTimestamp')) ?? '',
-    labels: stringMap(field(metadata, 'labels')),
-    annotations: stringMap(field(metadata, 'annotations')),
+    labels: metadataMap(field(metadata, 'labels')),
+    annotations: metadataMap(field(metadata, 'annotations')),
   };
+}
+
+const NO_ENTRIES: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Most objects have no labels or annotations: they share one frozen empty map. */
+function metadataMap(value: unknown): Readonly<Record<string, string>> {
+  return value === undefined ? NO_ENTRIES : stringMap(value);
 }
 
 export function key(namespace: string, objectName: string): string {

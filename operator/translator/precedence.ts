@@ -4,13 +4,15 @@
  * open), then the longest PathPrefix; then a method match; then more header matches; then more
  * query matches; then the oldest route; then namespace/name; then rule order, then match order.
  *
- * Sorting thousands of matches per listener is the translator's hot spot, so the comparison
- * uses only numbers: `routeOrder` is the route's rank by age, then namespace/name, computed once.
+ * Sorting tens of thousands of matches per listener is the translator's hot spot, so everything
+ * about the match itself is folded into one number (`specificity`, computed once per match) and
+ * the comparison reads only numbers; `routeOrder` is the route's rank by age, then namespace/name.
  */
 import type { RouteMatch } from '../../api-types/dataplane-config.ts';
 
 export interface RankedMatch {
-  readonly match: RouteMatch;
+  /** `specificity(match)`: lower sorts first. */
+  readonly specificity: number;
   /** Position of the route when all routes are sorted oldest first, then by namespace/name. */
   readonly routeOrder: number;
   readonly ruleIndex: number;
@@ -18,23 +20,29 @@ export interface RankedMatch {
 }
 
 const PATH_TYPE_RANK: Readonly<Record<RouteMatch['path']['type'], number>> = { Exact: 0, RegularExpression: 1, PathPrefix: 2 };
+// Field widths of the packed key (2 + 20 + 1 + 10 + 10 = 43 bits, exact in a double). Paths are at
+// most 1024 characters (gRPC patterns a few thousand) and the CRDs allow 16 header and 16 query
+// matches, so the clamps only bite on input that bypassed validation, where ties are harmless.
+const LENGTH_MAX = 2 ** 20 - 1;
+const COUNT_MAX = 2 ** 10 - 1;
 
-function compare(a: RankedMatch, b: RankedMatch): number {
-  const x = a.match;
-  const y = b.match;
-  return (
-    PATH_TYPE_RANK[x.path.type] - PATH_TYPE_RANK[y.path.type] ||
-    y.path.value.length - x.path.value.length ||
-    (x.method === undefined ? 1 : 0) - (y.method === undefined ? 1 : 0) ||
-    y.headers.length - x.headers.length ||
-    y.queryParams.length - x.queryParams.length ||
-    a.routeOrder - b.routeOrder ||
-    a.ruleIndex - b.ruleIndex ||
-    a.matchIndex - b.matchIndex
-  );
+/** One number that orders matches by path type, path length, method, header and query counts. */
+export function specificity(match: RouteMatch): number {
+  const pathLength = Math.min(match.path.value.length, LENGTH_MAX);
+  const headers = Math.min(match.headers.length, COUNT_MAX);
+  const queries = Math.min(match.queryParams.length, COUNT_MAX);
+  let key = PATH_TYPE_RANK[match.path.type];
+  key = key * (LENGTH_MAX + 1) + (LENGTH_MAX - pathLength);
+  key = key * 2 + (match.method === undefined ? 1 : 0);
+  key = key * (COUNT_MAX + 1) + (COUNT_MAX - headers);
+  return key * (COUNT_MAX + 1) + (COUNT_MAX - queries);
 }
 
-/** Sorts into precedence order (a new array). */
-export function sortByPrecedence<T extends RankedMatch>(matches: readonly T[]): T[] {
-  return [...matches].sort(compare);
+function compare(a: RankedMatch, b: RankedMatch): number {
+  return a.specificity - b.specificity || a.routeOrder - b.routeOrder || a.ruleIndex - b.ruleIndex || a.matchIndex - b.matchIndex;
+}
+
+/** Sorts into precedence order, in place. */
+export function sortByPrecedence<T extends RankedMatch>(matches: T[]): T[] {
+  return matches.sort(compare);
 }

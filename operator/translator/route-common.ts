@@ -18,8 +18,15 @@ export interface RouteTranslation {
 }
 
 export function readHostnames(raw: unknown): { hostnames: string[]; problem?: Problem } {
+  const entries = list(raw);
+  if (entries.length === 1) {
+    // The common case, without the set and the sort.
+    const only = entries[0];
+    const normalized = typeof only === 'string' ? normalizeHostname(only) : undefined;
+    return normalized === undefined ? { hostnames: [], problem: { reason: Reason.UnsupportedValue, message: `invalid hostname ${String(only)}` } } : { hostnames: [normalized] };
+  }
   const hostnames = new Set<string>();
-  for (const entry of list(raw)) {
+  for (const entry of entries) {
     const normalized = typeof entry === 'string' ? normalizeHostname(entry) : undefined;
     if (normalized === undefined) return { hostnames: [], problem: { reason: Reason.UnsupportedValue, message: `invalid hostname ${String(entry)}` } };
     hostnames.add(normalized);

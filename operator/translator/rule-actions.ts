@@ -24,6 +24,8 @@ export interface TranslatedRule {
 
 export interface RuleInputs {
   readonly routeKind: RouteKind;
+  /** `RuleAction.route`, one object shared by the route's rules. */
+  readonly route: RuleAction['route'];
   readonly meta: Meta;
   readonly backends: Backends;
   readonly use: BackendUse;
@@ -36,11 +38,11 @@ const DEFAULT_RETRY_BACKOFF_MS = 25;
 
 export function translateRuleAction(rule: unknown, index: number, matches: readonly RouteMatch[], inputs: RuleInputs): TranslatedRule {
   const { routeKind, meta } = inputs;
-  const filterContext = { routeKind, namespace: meta.namespace, backends: inputs.backends, use: inputs.use };
-  const filters = translateFilters(field(rule, 'filters'), matches, { ...filterContext, allowed: inputs.allowedFilters });
+  const filterContext = { routeKind, namespace: meta.namespace, backends: inputs.backends, use: inputs.use, allowed: inputs.allowedFilters };
+  const filters = translateFilters(field(rule, 'filters'), matches, filterContext);
   let refProblem = filters.refProblem;
   let invalid = filters.invalid;
-  const clusters: ResolvedCluster[] = [...filters.clusters];
+  const clusters: ResolvedCluster[] = filters.clusters; // a fresh array: the mirrors' clusters, then the backends'
   const backends: WeightedBackend[] = [];
   const unusableServices: string[] = [];
   for (const ref of list(field(rule, 'backendRefs'))) {
@@ -81,7 +83,7 @@ export function translateRuleAction(rule: unknown, index: number, matches: reado
   const ruleName = name(field(rule, 'name'));
   const action: { -readonly [K in keyof RuleAction]: RuleAction[K] } = {
     id: `${routeKind}/${meta.namespace}/${meta.name}/rule/${index}`,
-    route: { kind: routeKind, namespace: meta.namespace, name: meta.name },
+    route: inputs.route,
     mirrors: filters.mirrors,
     backends,
     timeouts: 'reason' in timeouts ? {} : timeouts,

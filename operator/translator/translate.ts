@@ -22,7 +22,7 @@ import { isServing, type ListenerState } from './listeners.ts';
 import { compareByAge, entries, key, type Meta } from './meta.ts';
 import { NamespaceLabels } from './namespaces.ts';
 import { ParametersIndex, type DeploymentParameters } from './parameters.ts';
-import { sortByPrecedence, type RankedMatch } from './precedence.ts';
+import { sortByPrecedence, specificity, type RankedMatch } from './precedence.ts';
 import { compareStrings } from './read.ts';
 import { ReferenceGrants } from './references.ts';
 import { summarizeRules, type RouteTranslation } from './route-common.ts';
@@ -57,7 +57,16 @@ interface ListenerRoutes {
   readonly streams: { readonly route: Meta; readonly stream: StreamRoute }[];
 }
 
-const STATUS_KIND_ORDER = ['GatewayClass', 'Gateway', 'ListenerSet', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'BackendTLSPolicy'];
+const STATUS_KIND_ORDER: Readonly<Record<ObjectStatus['kind'], number>> = {
+  GatewayClass: 0,
+  Gateway: 1,
+  ListenerSet: 2,
+  HTTPRoute: 3,
+  GRPCRoute: 4,
+  TLSRoute: 5,
+  TCPRoute: 6,
+  BackendTLSPolicy: 7,
+};
 
 export function translate(snapshot: Snapshot): TranslationResult {
   const controllerName = typeof snapshot.controllerName === 'string' ? snapshot.controllerName : '';
@@ -98,11 +107,10 @@ export function translate(snapshot: Snapshot): TranslationResult {
     const attachments = attachRoute({ kind: route.kind, namespace: route.meta.namespace, hostnames: route.hostnames }, route.parentRefs, { gateways, listenerSets });
     if (attachments.length === 0) return;
     const summary = summarizeRules(route);
-    const routeKey = `${route.kind}/${route.meta.namespace}/${route.meta.name}`;
     const parents: RouteParentStatusOut[] = [];
     for (const attachment of attachments) {
       // attachedRoutes counts every attachment, whatever the route's or listener's health.
-      for (const { listener } of attachment.listeners) listener.attachedRoutes.add(routeKey);
+      for (const { listener } of attachment.listeners) listener.attachedRoutes.add(route);
       const claimed = attachment.problem === undefined && summary.notAccepted === undefined ? claimListeners(route, attachment, claims) : undefined;
       parents.push({ parentRef: attachment.parentRef, controllerName, conditions: routeConditions(attachment, summary, claimed, route.meta.generation) });
       if (claimed !== undefined) placeRoute(route, order, attachment.gateway, claimed.won, routesByListener, builders);
@@ -135,10 +143,7 @@ export function translate(snapshot: Snapshot): TranslationResult {
   }
   statuses.push(...policies.statuses(gatewaysByService, controllerName));
 
-  statuses.sort(
-    (a, b) =>
-      STATUS_KIND_ORDER.indexOf(a.kind) - STATUS_KIND_ORDER.indexOf(b.kind) || compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name),
-  );
+  statuses.sort((a, b) => STATUS_KIND_ORDER[a.kind] - STATUS_KIND_ORDER[b.kind] || compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
   configs.sort((a, b) => compareStrings(a.gateway.namespace, b.gateway.namespace) || compareStrings(a.gateway.name, b.gateway.name));
   return { configs, statuses };
 }
@@ -237,7 +242,7 @@ function placeRoute(
       const actionIndex = builder.action(rule.action, rule.clusters, rule.unusableServices);
       const grpc = route.kind === 'GRPCRoute';
       rule.matches.forEach((match, matchIndex) => {
-        listenerRoutes.http.push({ match, routeOrder: order, ruleIndex, matchIndex, rule: { hostnames, match, action: actionIndex, grpc } });
+        listenerRoutes.http.push({ specificity: specificity(match), routeOrder: order, ruleIndex, matchIndex, rule: { hostnames, match, action: actionIndex, grpc } });
       });
     });
   }
