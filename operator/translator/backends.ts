@@ -38,6 +38,8 @@ export type BackendResolution =
   | { readonly kind: 'invalid'; readonly problem: Problem }
   | { readonly kind: 'unusable'; readonly problem: Problem; readonly serviceKey: string };
 
+const USE_INDEX: Readonly<Record<BackendUse, number>> = { http: 0, grpc: 1, stream: 2 };
+
 function invalid(reason: Problem['reason'], message: string): BackendResolution {
   return { kind: 'invalid', problem: { reason, message } };
 }
@@ -45,7 +47,8 @@ function invalid(reason: Problem['reason'], message: string): BackendResolution 
 export class Backends {
   readonly #services = new Map<string, unknown>();
   readonly #slicesByService = new Map<string, unknown[]>();
-  readonly #cache = new Map<string, BackendResolution>();
+  /** namespace → Service name → `port * 4 + use` → resolution; nested so a lookup builds no key string. */
+  readonly #cache = new Map<string, Map<string, Map<number, BackendResolution>>>();
   readonly #grants: ReferenceGrants;
   readonly #policies: BackendTlsPolicies;
 
@@ -75,11 +78,15 @@ export class Backends {
     const permitted = this.#grants.permits({ group: GATEWAY_API_GROUP, kind: routeKind, namespace: routeNamespace }, { group: '', kind: 'Service', namespace, name: serviceName });
     if (!permitted) return invalid(Reason.RefNotPermitted, `backendRef to Service ${namespace}/${serviceName} not permitted by any ReferenceGrant`);
     if (!isPort(port)) return invalid(Reason.BackendNotFound, `backendRef to Service ${namespace}/${serviceName} needs a port`);
-    const cacheKey = `${namespace}/${serviceName}:${port}#${use}`;
-    let resolution = this.#cache.get(cacheKey);
+    let byName = this.#cache.get(namespace);
+    if (byName === undefined) this.#cache.set(namespace, (byName = new Map<string, Map<number, BackendResolution>>()));
+    let byPort = byName.get(serviceName);
+    if (byPort === undefined) byName.set(serviceName, (byPort = new Map<number, BackendResolution>()));
+    const portKey = port * 4 + USE_INDEX[use];
+    let resolution = byPort.get(portKey);
     if (resolution === undefined) {
       resolution = this.#resolveService(namespace, serviceName, port, use);
-      this.#cache.set(cacheKey, resolution);
+      byPort.set(portKey, resolution);
     }
     return resolution;
   }

@@ -44,12 +44,15 @@ export function compareByName(a: Meta, b: Meta): number {
 
 /** Oldest first, then namespace/name: the spec's tie-breaker for conflicts and precedence. */
 export function compareByAge(a: Meta, b: Meta): number {
-  if (a.creationTimestamp !== b.creationTimestamp) {
-    if (a.creationTimestamp === '') return 1;
-    if (b.creationTimestamp === '') return -1;
-    return compareStrings(a.creationTimestamp, b.creationTimestamp);
-  }
-  return compareByName(a, b);
+  return compareTimestamps(a.creationTimestamp, b.creationTimestamp) || compareByName(a, b);
+}
+
+/** RFC 3339 timestamps compare as strings; an unknown (empty) one sorts after every known one. */
+export function compareTimestamps(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === '') return 1;
+  if (b === '') return -1;
+  return compareStrings(a, b);
 }
 
 function canonical(value: unknown): string {

@@ -19,7 +19,7 @@ import { translateGrpcRoute } from './grpc-routes.ts';
 import { translateHttpRoute } from './http-routes.ts';
 import { ListenerClaims, type Holder } from './listener-claims.ts';
 import { isServing, type ListenerState } from './listeners.ts';
-import { compareByAge, entries, key, type Meta } from './meta.ts';
+import { compareByAge, compareByName, compareTimestamps, entries, key, type Meta } from './meta.ts';
 import { NamespaceLabels } from './namespaces.ts';
 import { ParametersIndex, type DeploymentParameters } from './parameters.ts';
 import { sortByPrecedence, specificity, type RankedMatch } from './precedence.ts';
@@ -95,15 +95,15 @@ export function translate(snapshot: Snapshot): TranslationResult {
   ];
 
   const statuses: ObjectStatus[] = [...classes.statuses];
-  // Oldest first, then namespace/name: the order in which routes claim listeners, and the
-  // precedence tie-breaker (`routeOrder`).
-  const ordered = routes.map((route, index) => ({ route, index })).sort((a, b) => compareByAge(a.route.meta, b.route.meta) || a.index - b.index);
+  const ordered = byAge(routes);
+  /** Route statuses by position in `routes`, which is already in status order (kind, namespace, name). */
+  const routeStatuses: (ObjectStatus | undefined)[] = new Array<ObjectStatus | undefined>(routes.length).fill(undefined);
   const routesByListener = new Map<ListenerState, ListenerRoutes>();
   const builders = new Map<GatewayState, ConfigBuilder>();
   for (const gateway of gateways.values()) builders.set(gateway, new ConfigBuilder(gateway));
   const claims = new ListenerClaims();
 
-  ordered.forEach(({ route }, order) => {
+  ordered.forEach(({ route, index }, order) => {
     const attachments = attachRoute({ kind: route.kind, namespace: route.meta.namespace, hostnames: route.hostnames }, route.parentRefs, { gateways, listenerSets });
     if (attachments.length === 0) return;
     const summary = summarizeRules(route);
@@ -115,8 +115,9 @@ export function translate(snapshot: Snapshot): TranslationResult {
       parents.push({ parentRef: attachment.parentRef, controllerName, conditions: routeConditions(attachment, summary, claimed, route.meta.generation) });
       if (claimed !== undefined) placeRoute(route, order, attachment.gateway, claimed.won, routesByListener, builders);
     }
-    statuses.push({ kind: route.kind, namespace: route.meta.namespace, name: route.meta.name, generation: route.meta.generation, status: { parents } });
+    routeStatuses[index] = { kind: route.kind, namespace: route.meta.namespace, name: route.meta.name, generation: route.meta.generation, status: { parents } };
   });
+  for (const status of routeStatuses) if (status !== undefined) statuses.push(status);
 
   const configs: GatewayOutput[] = [];
   const gatewaysByService = new Map<string, Set<string>>();
@@ -143,6 +144,7 @@ export function translate(snapshot: Snapshot): TranslationResult {
   }
   statuses.push(...policies.statuses(gatewaysByService, controllerName));
 
+  // Mostly in order already (classes, routes, ...): the sort merges a few sorted runs.
   statuses.sort((a, b) => STATUS_KIND_ORDER[a.kind] - STATUS_KIND_ORDER[b.kind] || compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
   configs.sort((a, b) => compareStrings(a.gateway.namespace, b.gateway.namespace) || compareStrings(a.gateway.name, b.gateway.name));
   return { configs, statuses };
@@ -205,6 +207,20 @@ function routeConditions(
   return conditions;
 }
 
+/**
+ * Routes oldest first, then by namespace/name: the order in which they claim listeners, and the
+ * precedence tie-breaker (`routeOrder`). Each kind's list is already sorted by namespace/name, so
+ * sorting by name merges a few runs; the final sort then compares two small numbers.
+ */
+function byAge(routes: readonly RouteTranslation[]): { readonly route: RouteTranslation; readonly index: number }[] {
+  const timestamps = [...new Set(routes.map((route) => route.meta.creationTimestamp))].sort(compareTimestamps);
+  const timeRank = new Map(timestamps.map((timestamp, rank) => [timestamp, rank]));
+  const byName = routes.map((route, index) => ({ route, index, time: timeRank.get(route.meta.creationTimestamp) ?? 0, name: 0 }));
+  byName.sort((a, b) => compareByName(a.route.meta, b.route.meta) || a.index - b.index);
+  byName.forEach((entry, rank) => (entry.name = rank));
+  return byName.sort((a, b) => a.time - b.time || a.name - b.name);
+}
+
 function routesOf(listener: ListenerState, routesByListener: Map<ListenerState, ListenerRoutes>): ListenerRoutes {
   let routes = routesByListener.get(listener);
   if (routes === undefined) {
@@ -224,28 +240,31 @@ function placeRoute(
 ): void {
   const builder = builders.get(gateway);
   if (builder === undefined || gateway.problem !== undefined) return;
-  for (const { listener, hostnames } of listeners) {
-    if (!isServing(listener)) continue;
-    const listenerRoutes = routesOf(listener, routesByListener);
-    if (route.kind === 'TLSRoute' || route.kind === 'TCPRoute') {
-      const stream = route as StreamTranslation;
-      for (const cluster of stream.clusters) builder.cluster(cluster);
-      for (const service of stream.unusableServices) builder.usedServices.add(service);
-      listenerRoutes.streams.push({
+  const serving = listeners.filter(({ listener }) => isServing(listener));
+  if (serving.length === 0) return;
+  if (route.kind === 'TLSRoute' || route.kind === 'TCPRoute') {
+    const stream = route as StreamTranslation;
+    for (const cluster of stream.clusters) builder.cluster(cluster);
+    for (const service of stream.unusableServices) builder.usedServices.add(service);
+    for (const { listener, hostnames } of serving) {
+      routesOf(listener, routesByListener).streams.push({
         route: route.meta,
         stream: { route: { kind: route.kind, namespace: route.meta.namespace, name: route.meta.name }, hostnames: [...hostnames], backends: [...stream.backends] },
       });
-      continue;
     }
-    route.rules.forEach((rule, ruleIndex) => {
-      if (rule.action === undefined) return;
-      const actionIndex = builder.action(rule.action, rule.clusters, rule.unusableServices);
-      const grpc = route.kind === 'GRPCRoute';
-      rule.matches.forEach((match, matchIndex) => {
-        listenerRoutes.http.push({ specificity: specificity(match), routeOrder: order, ruleIndex, matchIndex, rule: { hostnames, match, action: actionIndex, grpc } });
-      });
-    });
+    return;
   }
+  // One action per rule and Gateway, shared by every listener the route serves on.
+  const grpc = route.kind === 'GRPCRoute';
+  const targets = serving.map(({ listener, hostnames }) => ({ rules: routesOf(listener, routesByListener).http, hostnames }));
+  route.rules.forEach((rule, ruleIndex) => {
+    if (rule.action === undefined) return;
+    const action = builder.action(rule.action, rule.clusters, rule.unusableServices);
+    rule.matches.forEach((match, matchIndex) => {
+      const rank = specificity(match);
+      for (const { rules, hostnames } of targets) rules.push({ specificity: rank, routeOrder: order, ruleIndex, matchIndex, rule: { hostnames, match, action, grpc } });
+    });
+  });
 }
 
 function addListener(builder: ConfigBuilder, listener: ListenerState, routes: ListenerRoutes | undefined): void {
