@@ -30,8 +30,6 @@ export interface KubernetesOperatorOptions {
   readonly leaseDurationMs?: number;
   /** Dataplane provisioning; absent turns provisioning off. */
   readonly provisioning?: ProvisionerSettings;
-  /** Called when the SDK is about to end the process after a watch error. */
-  readonly onFatal?: (message: string) => void;
 }
 
 export class KubernetesOperator {
@@ -52,7 +50,7 @@ export class KubernetesOperator {
     this.#redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, connectionName: 'weir-operator' });
     this.#redis.on('error', (error: Error) => { log.debug({ err: error }, 'redis connection error'); });
     this.#publisher = new RedisPublisher({ redis: this.#redis, controllerName });
-    this.#provider = new KubernetesProvider({ clients, store: this.store, log: messageLog(log), ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }) });
+    this.#provider = new KubernetesProvider({ clients, store: this.store, log: messageLog(log) });
     this.reconciler = new Reconciler({
       store: this.store,
       translate,

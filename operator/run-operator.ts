@@ -44,7 +44,6 @@ export async function runOperator(): Promise<void> {
       ...(image === undefined || image === ''
         ? {}
         : { provisioning: { image, redisUrl: process.env.WEIR_DATAPLANE_REDIS_URL ?? redisUrl, serviceType: serviceType(process.env.WEIR_SERVICE_TYPE) } }),
-      onFatal: (message) => { log.fatal({ message }, 'the watch failed; the SDK ends the process (a restart relists everything)'); },
     });
     const shutdown = (signal: string): void => {
       log.info({ signal }, 'shutting down');

@@ -1,6 +1,9 @@
 /**
- * Content digest of a DataplaneConfig: `sha256:<hex>` of its canonical JSON (object keys
- * sorted, no whitespace), so equal configs have equal digests however they were built.
+ * Content digests. A DataplaneConfig's digest is `sha256:<hex>` of its JSON as published:
+ * the translator is deterministic (same input, byte-identical output, keys always in the same
+ * order), so that JSON is already canonical, and hashing the string we send anyway costs a
+ * few ms where re-serializing with sorted keys cost ~100 ms for a 2 MB config.
+ * `canonicalJson` (sorted keys) is for comparing objects of other origins, e.g. statuses.
  */
 import { createHash } from 'node:crypto';
 
@@ -18,6 +21,11 @@ export function canonicalJson(value: unknown): string {
   return `{${parts.join(',')}}`;
 }
 
+/** Digest of an already serialized config. */
+export function jsonDigest(json: string): string {
+  return `sha256:${createHash('sha256').update(json).digest('hex')}`;
+}
+
 export function configDigest(config: unknown): string {
-  return `sha256:${createHash('sha256').update(canonicalJson(config)).digest('hex')}`;
+  return jsonDigest(JSON.stringify(config));
 }

@@ -11,7 +11,7 @@
 import type { Redis } from 'ioredis';
 import type { DataplaneConfig } from '../../api-types/dataplane-config.ts';
 import { CONFIG_CHANNEL, configKey, type GatewayName } from '../../api-types/redis-contract.ts';
-import { configDigest } from './digest.ts';
+import { jsonDigest } from './digest.ts';
 import { PUBLISH_SCRIPT, REMOVE_SCRIPT } from './scripts.ts';
 
 export interface PublishInput {
@@ -81,9 +81,9 @@ export class RedisPublisher implements ConfigSink {
         const id = gatewayId(gateway);
         wanted.add(id);
         const json = JSON.stringify(config);
-        const digest = configDigest(config);
+        const digest = jsonDigest(json);
         if (!renotify && this.#known.get(id)?.digest === digest) return;
-        const result = (await this.#redis.eval(PUBLISH_SCRIPT, 3, configKey(gateway), this.#liveKey, this.#versionsKey, CONFIG_CHANNEL, id, digest, json, renotify ? '1' : '0')) as [number, number];
+        const result = (await this.#redis.eval(PUBLISH_SCRIPT, 3, configKey(gateway), this.#liveKey, this.#versionsKey, CONFIG_CHANNEL, id, digest, json, renotify ? '1' : '0', JSON.stringify(id))) as [number, number];
         this.#known.set(id, { version: result[0], digest });
         if (result[1] === 1) changed.push(id);
       }),
@@ -98,7 +98,7 @@ export class RedisPublisher implements ConfigSink {
         await this.#redis.srem(this.#liveKey, id);
         continue;
       }
-      await this.#redis.eval(REMOVE_SCRIPT, 2, configKey(gateway), this.#liveKey, CONFIG_CHANNEL, id);
+      await this.#redis.eval(REMOVE_SCRIPT, 2, configKey(gateway), this.#liveKey, CONFIG_CHANNEL, id, JSON.stringify(id));
       removed.push(id);
     }
     return { current: new Map(this.#known), changed: changed.sort(), removed: removed.sort() };

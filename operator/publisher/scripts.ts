@@ -8,10 +8,11 @@
  * KEYS[1] config key, KEYS[2] the operator's set of published Gateways, KEYS[3] a hash of the
  * last version per Gateway that outlives deletes, so a Gateway deleted and created again
  * continues above the version its still-terminating pods may hold.
- * publish  ARGV: channel, gateway id, digest, config JSON, renotify ("1"/"0")
+ * publish  ARGV: channel, gateway id, digest, config JSON, renotify ("1"/"0"), gateway id as JSON
  *          → {version, changed (1/0)}; an unchanged digest keeps the version (and with
  *          renotify only publishes the notification again).
- * remove   ARGV: channel, gateway id → version removed (0 when there was none)
+ * remove   ARGV: channel, gateway id, gateway id as JSON → version removed (0 when there was none)
+ * (The gateway id is JSON-encoded by the caller: Lua's cjson would escape `/` as `\/`.)
  */
 
 export const PUBLISH_SCRIPT = `
@@ -23,7 +24,7 @@ if current then
   if digest == ARGV[3] then
     redis.call('SADD', KEYS[2], ARGV[2])
     if ARGV[5] == '1' then
-      redis.call('PUBLISH', ARGV[1], '{"gateway":' .. cjson.encode(ARGV[2]) .. ',"version":' .. keyVersion .. ',"digest":"' .. ARGV[3] .. '"}')
+      redis.call('PUBLISH', ARGV[1], '{"gateway":' .. ARGV[6] .. ',"version":' .. keyVersion .. ',"digest":"' .. ARGV[3] .. '"}')
     end
     return {keyVersion, 0}
   end
@@ -33,7 +34,7 @@ version = version + 1
 redis.call('SET', KEYS[1], '{"version":' .. version .. ',"digest":"' .. ARGV[3] .. '","config":' .. ARGV[4] .. '}')
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[2], version)
-redis.call('PUBLISH', ARGV[1], '{"gateway":' .. cjson.encode(ARGV[2]) .. ',"version":' .. version .. ',"digest":"' .. ARGV[3] .. '"}')
+redis.call('PUBLISH', ARGV[1], '{"gateway":' .. ARGV[6] .. ',"version":' .. version .. ',"digest":"' .. ARGV[3] .. '"}')
 return {version, 1}
 `;
 
@@ -43,6 +44,6 @@ redis.call('SREM', KEYS[2], ARGV[2])
 if not current then return 0 end
 local version = tonumber(string.match(current, '^{"version":(%d+),')) or 0
 redis.call('DEL', KEYS[1])
-redis.call('PUBLISH', ARGV[1], '{"gateway":' .. cjson.encode(ARGV[2]) .. ',"version":' .. version .. ',"digest":"","deleted":true}')
+redis.call('PUBLISH', ARGV[1], '{"gateway":' .. ARGV[3] .. ',"version":' .. version .. ',"digest":"","deleted":true}')
 return version
 `;

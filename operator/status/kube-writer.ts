@@ -34,6 +34,12 @@ export class KubeStatusWriter implements StatusSink {
   readonly #options: KubeStatusWriterOptions;
   /** Object key → resourceVersion our last write produced and the status it wrote. */
   readonly #written = new Map<string, { resourceVersion: string; status: string }>();
+  /**
+   * Object key → (computed status JSON, resourceVersion) last found up to date: the same
+   * computed status for the same object version needs no comparison again. (The translator's
+   * output is deterministic, so its JSON is a faithful signature.)
+   */
+  readonly #upToDate = new Map<string, string>();
   /** Counts requests, for tests and metrics. */
   writes = 0;
 
@@ -57,6 +63,8 @@ export class KubeStatusWriter implements StatusSink {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, all.length) }, worker));
+    const current = new Set(all.map((status) => `${status.kind}/${status.namespace === '' ? status.name : `${status.namespace}/${status.name}`}`));
+    for (const cache of [this.#upToDate, this.#written]) for (const key of cache.keys()) if (!current.has(key)) cache.delete(key);
   }
 
   /** Routes/policies carrying our entries that the translation no longer reports: clear ours. */
@@ -87,6 +95,9 @@ export class KubeStatusWriter implements StatusSink {
     if (resource === undefined) return;
     const key = computed.namespace === '' ? computed.name : `${computed.namespace}/${computed.name}`;
     let object: StoredObject | undefined = this.#options.store.get(resource.kind, key);
+    const cacheKey = `${computed.kind}/${key}`;
+    const signature = `${JSON.stringify(computed)}|${computed.kind === 'Gateway' ? JSON.stringify(context.addresses.get(key) ?? []) : ''}`;
+    if (object !== undefined && this.#upToDate.get(cacheKey) === `${signature}|${object.metadata?.resourceVersion ?? ''}`) return;
     const maxRetries = this.#options.maxConflictRetries ?? 5;
     for (let attempt = 0; object !== undefined; attempt++) {
       const meta = object.metadata;
@@ -97,16 +108,26 @@ export class KubeStatusWriter implements StatusSink {
         controllerName: this.#options.controllerName,
         ...(computed.kind === 'Gateway' ? { addresses: context.addresses.get(key) ?? [] } : {}),
       });
-      if (sameStatus(desired, current)) return;
+      const upToDate = (): void => { this.#upToDate.set(cacheKey, `${signature}|${meta?.resourceVersion ?? ''}`); };
+      if (sameStatus(desired, current)) {
+        upToDate();
+        return;
+      }
       const canonical = canonicalJson(desired);
-      const written = this.#written.get(`${computed.kind}/${key}`);
+      const written = this.#written.get(cacheKey);
       // The API server may prune fields its CRD version lacks; do not rewrite what we just wrote.
-      if (written !== undefined && written.resourceVersion === meta?.resourceVersion && sameStatus(JSON.parse(written.status), desired)) return;
+      if (written !== undefined && written.resourceVersion === meta?.resourceVersion && sameStatus(JSON.parse(written.status), desired)) {
+        upToDate();
+        return;
+      }
       try {
         const updated = await this.#replace(resource, computed, { ...(object as Json), status: desired });
         this.writes++;
         const resourceVersion = (updated as StoredObject).metadata?.resourceVersion;
-        if (resourceVersion !== undefined) this.#written.set(`${computed.kind}/${key}`, { resourceVersion, status: canonical });
+        if (resourceVersion !== undefined) {
+          this.#written.set(cacheKey, { resourceVersion, status: canonical });
+          this.#upToDate.set(cacheKey, `${signature}|${resourceVersion}`);
+        }
         return;
       } catch (error) {
         const code = httpStatus(error);

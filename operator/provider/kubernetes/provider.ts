@@ -7,8 +7,9 @@
  * 2. The SDK watches start (they deliver the current state as ADDED events, then changes).
  * 3. A full LIST per kind is reconciled into the store (ObjectStore.reconcileKind), which
  *    removes anything deleted while no watch was running.
- * Afterwards a kind is relisted whenever the SDK restarts its watch, and every kind
- * periodically (`resyncMs`) as a safety net.
+ * Afterwards a kind is relisted whenever the SDK restarts its watch (after the server ended
+ * it, or after an error: sdk-watcher.ts keeps the SDK from ending the process then), and every
+ * kind periodically (`resyncMs`) as a safety net.
  */
 import type { ObjectStore } from '../../store/object-store.ts';
 import type { SnapshotKind } from '../../store/snapshot.ts';
@@ -24,7 +25,6 @@ export interface KubernetesProviderOptions {
   readonly kinds?: readonly ResourceKind[];
   /** Full relist period (default 5 minutes). */
   readonly resyncMs?: number;
-  readonly onFatal?: (message: string) => void;
 }
 
 export class KubernetesProvider {
@@ -35,6 +35,7 @@ export class KubernetesProvider {
   #watcher: SdkWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #watchErrors = 0;
 
   constructor(options: KubernetesProviderOptions) {
     this.#options = options;
@@ -53,7 +54,7 @@ export class KubernetesProvider {
       kinds: this.#kinds,
       log,
       onRestart: (kind) => { this.relist(kind); },
-      onFatal: this.#options.onFatal ?? (() => undefined),
+      onWatchError: (id) => { this.#watchErrors++; this.#options.log.debug(`watch ${id} failed; the SDK restarts it and the restart is relisted`); },
     });
     await this.#watcher.start();
     await Promise.all(this.#kinds.map((resource) => this.#relistNow(resource)));
@@ -62,6 +63,11 @@ export class KubernetesProvider {
       for (const resource of this.#kinds) this.relist(resource.kind);
     }, resyncMs);
     this.#timer.unref();
+  }
+
+  /** Watch failures the SDK recovered from since start (it restarts the watch). */
+  get watchErrors(): number {
+    return this.#watchErrors;
   }
 
   stop(): void {

@@ -26,15 +26,42 @@ export interface SdkWatcherOptions {
   readonly log: WatchLog;
   /** A watch ended and was restarted by the SDK: relist this kind. */
   readonly onRestart: (kind: SnapshotKind) => void;
-  /** The SDK is about to end the process (it exits on a watch error). */
-  readonly onFatal: (message: string) => void;
+  /** A watch failed (its resource id, e.g. `gateways.gateway.networking.k8s.io/v1`); the SDK restarts it. */
+  readonly onWatchError: (id: string) => void;
 }
 
 const RESTART = /^restarting watch on resource (\S+)$/;
 const FAILED = /^watch on resource (\S+) failed/;
 
-/** Routes the SDK's log lines: restarts and fatal errors become callbacks. */
-function sdkLogger(options: SdkWatcherOptions, byId: ReadonlyMap<string, SnapshotKind>): OperatorLogger {
+/**
+ * The SDK's watch error path is `logger.error("watch on resource <id> failed: …")` followed,
+ * synchronously, by `process.exit(1)`, and then — had it not exited — "restarting watch" and
+ * a restart 200 ms later. For exactly that one synchronous call `process.exit` is swapped
+ * for a no-op, so the SDK goes on to restart the watch itself; the restart is then relisted
+ * like any other (see docs/adr/0001-operator-sdk-and-client-node.md). Repeated failures of
+ * the same watch are logged at most once per `ERROR_LOG_INTERVAL_MS`.
+ */
+const ERROR_LOG_INTERVAL_MS = 10_000;
+
+function suppressNextExit(): void {
+  // Saved to be put back as is; it is never called through this reference.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const realExit = process.exit;
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    process.exit = realExit;
+  };
+  process.exit = (() => {
+    restore();
+  }) as typeof process.exit;
+  queueMicrotask(restore);
+}
+
+/** Routes the SDK's log lines: restarts become relists, watch failures become restarts. */
+function sdkLogger(options: SdkWatcherOptions, byId: ReadonlyMap<string, SnapshotKind>, stopped: () => boolean): OperatorLogger {
+  const lastErrorLog = new Map<string, number>();
   return {
     debug(message: string): void {
       const restarted = RESTART.exec(message)?.[1];
@@ -45,19 +72,45 @@ function sdkLogger(options: SdkWatcherOptions, byId: ReadonlyMap<string, Snapsho
     info: (message: string) => { options.log.info(message); },
     warn: (message: string) => { options.log.warn(message); },
     error(message: string): void {
-      options.log.error(message);
-      if (FAILED.test(message)) options.onFatal(message);
+      const failed = FAILED.exec(message)?.[1];
+      if (failed === undefined) {
+        options.log.error(message);
+        return;
+      }
+      suppressNextExit();
+      if (stopped()) return;
+      const now = Date.now();
+      if (now - (lastErrorLog.get(failed) ?? 0) >= ERROR_LOG_INTERVAL_MS) {
+        lastErrorLog.set(failed, now);
+        options.log.warn(`${message}; restarting it (the SDK would have ended the process)`);
+      }
+      options.onWatchError(failed);
     },
   };
 }
 
 export class SdkWatcher extends sdk.default {
   readonly #options: SdkWatcherOptions;
+  readonly #state: { stopped: boolean };
 
   constructor(options: SdkWatcherOptions) {
     const byId = new Map(options.kinds.map((resource) => [`${resource.plural}.${apiVersionOf(resource)}`, resource.kind] as const));
-    super(sdkLogger(options, byId));
+    const state = { stopped: false };
+    super(sdkLogger(options, byId, () => state.stopped));
+    this.#state = state;
     this.#options = options;
+
+  }
+
+  /**
+   * Stops for good. The SDK aborts its watch requests, which its error path treats like a
+   * failure and, with exit suppressed, would restart 200 ms later; without a current cluster
+   * that restart fails before sending anything and the SDK gives up on it.
+   */
+  override stop(): void {
+    this.#state.stopped = true;
+    super.stop();
+    this.kubeConfig.getCurrentCluster = () => null;
   }
 
   protected async init(): Promise<void> {
