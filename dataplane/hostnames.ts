@@ -77,13 +77,6 @@ export function hostOf(authority: string | undefined): string {
   }
   let host = end === authority.length ? authority : authority.slice(0, end);
   if (host.charCodeAt(host.length - 1) === 46 /* trailing dot */) host = host.slice(0, -1);
-  return hasUpperCase(host) ? host.toLowerCase() : host;
-}
-
-function hasUpperCase(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 65 && code <= 90) return true;
-  }
-  return false;
+  // V8 returns the same string when nothing changes, so this costs no allocation for the usual lower-case host.
+  return host.toLowerCase();
 }
