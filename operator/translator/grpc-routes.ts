@@ -42,7 +42,7 @@ function readMatches(raw: unknown): RouteMatch[] | Problem {
       const parsed = readValueMatch(header, 'header');
       if ('reason' in parsed) return parsed;
       const lower = parsed.name.toLowerCase();
-      if (!headers.some((existing) => existing.name === lower)) headers.push({ ...parsed, name: lower });
+      if (!headers.some((existing) => existing.name === lower)) headers.push(parsed.name === lower ? parsed : { ...parsed, name: lower });
     }
     matches.push({ path, headers, queryParams: [] });
   }

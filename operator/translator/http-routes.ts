@@ -50,7 +50,7 @@ function readMatch(raw: unknown): RouteMatch | Problem {
     if ('reason' in parsed) return parsed;
     const lower = parsed.name.toLowerCase();
     // The spec: only the first of several entries with an equivalent name counts.
-    if (!headers.some((existing) => existing.name === lower)) headers.push({ ...parsed, name: lower });
+    if (!headers.some((existing) => existing.name === lower)) headers.push(parsed.name === lower ? parsed : { ...parsed, name: lower });
   }
   const queryParams: QueryParamMatch[] = [];
   for (const param of list(field(raw, 'queryParams'))) {

@@ -82,8 +82,6 @@ class HostnameClaims {
   }
 }
 
-export type ClaimResult = { readonly won: true } | { readonly won: false; readonly holder: Holder };
-
 interface Claims {
   http?: HostnameClaims;
   grpc?: HostnameClaims;
@@ -93,8 +91,11 @@ interface Claims {
 export class ListenerClaims {
   readonly #byListener = new Map<ListenerState, Claims>();
 
-  /** Claims the listener for `route` with the hostnames it serves there; call oldest route first. */
-  claim(listener: ListenerState, route: Holder, hostnames: readonly string[]): ClaimResult {
+  /**
+   * Claims the listener for `route` with the hostnames it serves there; call oldest route first.
+   * Returns `undefined` when the route gets the listener, else the older route that holds it.
+   */
+  claim(listener: ListenerState, route: Holder, hostnames: readonly string[]): Holder | undefined {
     let claims = this.#byListener.get(listener);
     if (claims === undefined) {
       claims = {};
@@ -102,20 +103,20 @@ export class ListenerClaims {
     }
     switch (route.kind) {
       case 'TCPRoute':
-        if (claims.tcp !== undefined) return { won: false, holder: claims.tcp };
+        if (claims.tcp !== undefined) return claims.tcp;
         claims.tcp = route;
-        return { won: true };
+        return undefined;
       case 'HTTPRoute':
       case 'GRPCRoute': {
         const own = route.kind === 'HTTPRoute' ? (claims.http ??= new HostnameClaims()) : (claims.grpc ??= new HostnameClaims());
         const other = route.kind === 'HTTPRoute' ? claims.grpc : claims.http;
         const holder = other?.intersecting(hostnames);
-        if (holder !== undefined) return { won: false, holder };
+        if (holder !== undefined) return holder;
         own.add(hostnames, route);
-        return { won: true };
+        return undefined;
       }
       case 'TLSRoute':
-        return { won: true };
+        return undefined;
     }
   }
 }

@@ -12,7 +12,10 @@ export function asRecord(value: unknown): UnknownRecord | undefined {
 /** Own property only, so `__proto__`/`constructor` keys in input never reach the prototype. */
 export function field(value: unknown, key: string): unknown {
   const record = asRecord(value);
-  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+  if (record === undefined) return undefined;
+  const found = record[key];
+  // Most reads miss (optional fields): only a hit needs the own-property check.
+  return found !== undefined && Object.hasOwn(record, key) ? found : undefined;
 }
 
 export function str(value: unknown): string | undefined {

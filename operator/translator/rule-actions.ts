@@ -103,10 +103,15 @@ export function translateRuleAction(rule: unknown, index: number, matches: reado
   return { action, matches, clusters, unusableServices, invalid: undefined, refProblem };
 }
 
+const TIMEOUT_FIELDS = [
+  ['request', 'requestMs'],
+  ['backendRequest', 'backendRequestMs'],
+] as const;
+
 function ruleTimeouts(raw: unknown): RuleAction['timeouts'] | Problem {
   if (raw === undefined) return {};
   const timeouts: { requestMs?: number; backendRequestMs?: number } = {};
-  for (const [fieldName, target] of [['request', 'requestMs'], ['backendRequest', 'backendRequestMs']] as const) {
+  for (const [fieldName, target] of TIMEOUT_FIELDS) {
     const text = field(raw, fieldName);
     if (text === undefined) continue;
     const ms = parseDuration(text);

@@ -103,8 +103,9 @@ export function translate(snapshot: Snapshot): TranslationResult {
   for (const gateway of gateways.values()) builders.set(gateway, new ConfigBuilder(gateway));
   const claims = new ListenerClaims();
 
+  const parentIndex = { gateways, listenerSets };
   ordered.forEach(({ route, index }, order) => {
-    const attachments = attachRoute({ kind: route.kind, namespace: route.meta.namespace, hostnames: route.hostnames }, route.parentRefs, { gateways, listenerSets });
+    const attachments = attachRoute({ kind: route.kind, namespace: route.meta.namespace, hostnames: route.hostnames }, route.parentRefs, parentIndex);
     if (attachments.length === 0) return;
     const summary = summarizeRules(route);
     const parents: RouteParentStatusOut[] = [];
@@ -150,20 +151,23 @@ export function translate(snapshot: Snapshot): TranslationResult {
   return { configs, statuses };
 }
 
+const NONE_LOST: ClaimedListeners['lost'] = [];
+
 interface ClaimedListeners {
   /** The listeners that serve the route. */
-  readonly won: ListenerAttachment[];
+  readonly won: readonly ListenerAttachment[];
   /** Listeners held by an older route, with that route. */
   readonly lost: { readonly listener: ListenerState; readonly holder: Holder }[];
 }
 
 function claimListeners(route: RouteTranslation, attachment: ParentAttachment, claims: ListenerClaims): ClaimedListeners {
+  if (route.kind === 'TLSRoute') return { won: attachment.listeners, lost: NONE_LOST }; // nothing to claim
   const won: ListenerAttachment[] = [];
   const lost: ClaimedListeners['lost'][number][] = [];
   for (const listenerAttachment of attachment.listeners) {
-    const result = claims.claim(listenerAttachment.listener, route, listenerAttachment.hostnames);
-    if (result.won) won.push(listenerAttachment);
-    else lost.push({ listener: listenerAttachment.listener, holder: result.holder });
+    const holder = claims.claim(listenerAttachment.listener, route, listenerAttachment.hostnames);
+    if (holder === undefined) won.push(listenerAttachment);
+    else lost.push({ listener: listenerAttachment.listener, holder });
   }
   return { won, lost };
 }
