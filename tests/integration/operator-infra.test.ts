@@ -1,7 +1,12 @@
 // Leader election and dataplane provisioning with the operator as real processes against the
 // harness's kube-apiserver (with kube-controller-manager, so Deployments get ReplicaSets and
 // owner references are garbage-collected).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import t from 'tap';
+import { repoRoot } from '../harness/paths.ts';
 import { freePort, kube, redisClient, testNamespace } from '../harness/index.ts';
 import { apply, gatewayYaml, operatorSetup, published, routeYaml, serviceYaml, startOperator, until, type OperatorProcess } from './operator-helpers.ts';
 
@@ -124,4 +129,68 @@ spec:
   });
   const after = await k.apps.readNamespacedDeployment({ name: 'weir-edge', namespace: ns });
   t.equal(after.spec?.replicas, 5, 'kubectl scale was not reverted');
+});
+
+t.test('the operator works with exactly the RBAC in config/rbac (no forbidden request)', async (t) => {
+  const k = await kube();
+  const r = await redisClient(t);
+  const ns = await testNamespace(t, 'op-rbac');
+  for (const file of ['config/namespace.yaml', 'config/rbac/operator-rbac.yaml']) {
+    const applied = await k.kubectl(['apply', '-f', join(repoRoot, file)]);
+    t.equal(applied.exitCode, 0, applied.stderr);
+  }
+  // Bindings take a moment to reach the authorizer's cache: wait until they do.
+  const as = '--as=system:serviceaccount:weir-system:weir-operator';
+  await until('the RBAC to take effect', async () =>
+    (await k.kubectl(['auth', 'can-i', 'update', 'httproutes.gateway.networking.k8s.io', '--subresource=status', as, '--all-namespaces'])).exitCode === 0 &&
+    (await k.kubectl(['auth', 'can-i', 'update', 'leases.coordination.k8s.io/weir-operator', as, '--namespace=weir-system'])).exitCode === 0 &&
+    (await k.kubectl(['auth', 'can-i', 'create', 'deployments.apps', as, '--all-namespaces'])).exitCode === 0);
+  const token = await k.kubectl(['create', 'token', 'weir-operator', '--namespace=weir-system', '--duration=1h']);
+  t.equal(token.exitCode, 0, token.stderr);
+  const cluster = k.kubeConfig.getCurrentCluster();
+  if (cluster === null) throw new Error('no cluster in the admin kubeconfig');
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'weir-operator', token: token.stdout.trim() }],
+    contexts: [{ name: 'weir-operator', cluster: cluster.name, user: 'weir-operator' }],
+    currentContext: 'weir-operator',
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'weir-rbac-'));
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }); });
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, config.exportConfig());
+
+  const setup = { ...(await operatorSetup(t, 'weir-system')), leaseName: 'weir-operator', kubeconfigPath };
+  const operator = startOperator(t, setup, 'op-rbac', { WEIR_DATAPLANE_IMAGE: 'weir/dataplane:test' });
+  await apply(k, `apiVersion: gateway.weir.dev/v1alpha1
+kind: WeirParameters
+metadata: { name: p, namespace: ${ns} }
+spec: { replicas: 1 }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: ${ns} }
+spec:
+  gatewayClassName: ${setup.className}
+  infrastructure: { parametersRef: { group: gateway.weir.dev, kind: WeirParameters, name: p } }
+  listeners: [{ name: http, protocol: HTTP, port: 80 }]
+---
+${serviceYaml(ns, 'svc')}---
+${routeYaml(ns, 'r', 'edge', ['rbac.example.com'], { name: 'svc' })}`);
+  await until('the config published', async () => JSON.stringify((await published(r, ns, 'edge'))?.config).includes('rbac.example.com'));
+  await until('route status written', async () => {
+    const route = (await k.customObjects.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'httproutes', name: 'r' })) as { status?: { parents?: unknown[] } };
+    return (route.status?.parents?.length ?? 0) > 0;
+  });
+  await until('the dataplane Deployment and Service', async () =>
+    (await k.apps.readNamespacedDeployment({ name: 'weir-edge', namespace: ns }).catch(() => undefined)) !== undefined &&
+    (await k.core.readNamespacedService({ name: 'weir-edge', namespace: ns }).catch(() => undefined)) !== undefined);
+  await until('the Gateway address', async () => {
+    const gw = (await k.customObjects.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'gateways', name: 'edge' })) as { status?: { addresses?: unknown[] } };
+    return (gw.status?.addresses?.length ?? 0) > 0;
+  });
+  const forbidden = operator.output().split('\n').filter((line) => /forbidden|Forbidden|\b403\b/.test(line));
+  t.same(forbidden, [], 'no request was forbidden');
+  await operator.stop();
 });
