@@ -30,6 +30,8 @@ export interface KubernetesOperatorOptions {
   readonly leaseDurationMs?: number;
   /** Dataplane provisioning; absent turns provisioning off. */
   readonly provisioning?: ProvisionerSettings;
+  /** How often provisioned objects are read back and restored (default 60 s). */
+  readonly provisioningResyncMs?: number;
 }
 
 export class KubernetesOperator {
@@ -57,7 +59,7 @@ export class KubernetesOperator {
       sink: this.#publisher,
       acks: new RedisAckReader(this.#redis),
       statuses: new KubeStatusWriter({ clients, store: this.store, controllerName, log: messageLog(log) }),
-      ...(options.provisioning === undefined ? {} : { provisioner: new KubeProvisioner({ clients, store: this.store, settings: options.provisioning, log: messageLog(log) }) }),
+      ...(options.provisioning === undefined ? {} : { provisioner: new KubeProvisioner({ clients, store: this.store, settings: options.provisioning, log: messageLog(log), ...(options.provisioningResyncMs === undefined ? {} : { resyncMs: options.provisioningResyncMs }) }) }),
       log,
     });
     this.elector = new LeaderElector({

@@ -58,6 +58,7 @@ export class Reconciler {
   #result: TranslationResult | undefined;
   #published: ReadonlyMap<string, PublishedState> = new Map();
   #addresses = new Map<string, GatewayAddress[]>();
+  #accepted: readonly GatewayOutput[] = [];
   #renotify = false;
   #poll: NodeJS.Timeout | undefined;
   #running = false;
@@ -127,12 +128,15 @@ export class Reconciler {
       removed = published.removed;
       const byGateway = new Map(result.statuses.filter((status) => status.kind === 'Gateway').map((status) => [`${status.namespace}/${status.name}`, status]));
       const accepted: GatewayOutput[] = result.configs.filter((output) => isAccepted(byGateway.get(`${output.gateway.namespace}/${output.gateway.name}`)));
-      if (provisioner !== undefined) this.#addresses = await provisioner.apply(accepted);
+      this.#accepted = accepted;
       this.#snapshot = snapshot;
       this.#result = result;
       translated = true;
       if (changed.length > 0 || removed.length > 0) log.info({ changed, removed }, 'published dataplane configs');
     }
+    // Every run (also the ack polls): cheap when nothing changed, and it lets the provisioner
+    // restore objects removed behind its back.
+    if (provisioner !== undefined) this.#addresses = await provisioner.apply(this.#accepted);
     const result = this.#result;
     const gateways = result.configs.map((output) => output.gateway);
     const ackMap: Map<string, PodAck[]> = acks === undefined ? new Map<string, PodAck[]>() : await acks.read(gateways);

@@ -9,6 +9,7 @@
  *   WEIR_DATAPLANE_IMAGE         dataplane image for provisioned Deployments; unset: no provisioning
  *   WEIR_DATAPLANE_REDIS_URL     REDIS_URL given to dataplane pods (default REDIS_URL)
  *   WEIR_SERVICE_TYPE            default Service type (LoadBalancer)
+ *   WEIR_PROVISION_RESYNC_MS     how often provisioned objects are read back and restored (default 60000)
  *   LOG_LEVEL
  */
 import { hostname } from 'node:os';
@@ -33,6 +34,7 @@ export async function runOperator(): Promise<void> {
     const redisUrl = required('REDIS_URL');
     const image = process.env.WEIR_DATAPLANE_IMAGE;
     const leaseDuration = Number(process.env.WEIR_LEASE_DURATION_MS ?? '8000');
+    const resync = Number(process.env.WEIR_PROVISION_RESYNC_MS ?? '60000');
     const operator = new KubernetesOperator({
       redisUrl,
       log,
@@ -41,6 +43,7 @@ export async function runOperator(): Promise<void> {
       leaseName: process.env.WEIR_LEASE_NAME ?? 'weir-operator',
       leaseDurationMs: Number.isFinite(leaseDuration) && leaseDuration >= 1000 ? leaseDuration : 8000,
       ...(process.env.WEIR_CONTROLLER_NAME ? { controllerName: process.env.WEIR_CONTROLLER_NAME } : {}),
+      provisioningResyncMs: Number.isFinite(resync) && resync >= 1000 ? resync : 60_000,
       ...(image === undefined || image === ''
         ? {}
         : { provisioning: { image, redisUrl: process.env.WEIR_DATAPLANE_REDIS_URL ?? redisUrl, serviceType: serviceType(process.env.WEIR_SERVICE_TYPE) } }),

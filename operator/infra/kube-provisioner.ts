@@ -10,6 +10,8 @@
  *   garbage collector remove them.
  * - Addresses for `Gateway.status.addresses` come from the Service in the store (load
  *   balancer ingress, else the cluster IP).
+ * - Objects are not watched: every `resyncMs` the provisioner reads them again, so one that
+ *   was deleted or whose managed fields were edited is restored within about a minute.
  */
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import type { GatewayOutput } from '../translator/index.ts';
@@ -26,6 +28,8 @@ export interface KubeProvisionerOptions {
   readonly store: ObjectStore;
   readonly settings: ProvisionerSettings;
   readonly log: { warn(message: string): void; info(message: string): void };
+  /** How long an "already applied" is trusted before the objects are read again (default 60 s). */
+  readonly resyncMs?: number;
 }
 
 const FIELD_MANAGER = 'weir-operator';
@@ -34,12 +38,18 @@ export class KubeProvisioner implements InfraProvisioner {
   readonly #options: KubeProvisionerOptions;
   /** `kind/ns/name` → hash last applied by this process (skips API calls when unchanged). */
   readonly #applied = new Map<string, string>();
+  #appliedAt = 0;
 
   constructor(options: KubeProvisionerOptions) {
     this.#options = options;
   }
 
   async apply(gateways: readonly GatewayOutput[]): Promise<Map<string, GatewayAddress[]>> {
+    // Forget now and then, so objects deleted or edited by someone else are put back.
+    if (Date.now() - this.#appliedAt > (this.#options.resyncMs ?? 60_000)) {
+      this.#applied.clear();
+      this.#appliedAt = Date.now();
+    }
     const addresses = new Map<string, GatewayAddress[]>();
     for (const output of gateways) {
       const id = `${output.gateway.namespace}/${output.gateway.name}`;

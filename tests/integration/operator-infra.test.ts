@@ -56,7 +56,7 @@ t.test('provisioned ServiceAccount, Deployment and Service; kubectl scale is lef
   const k = await kube();
   const ns = await testNamespace(t, 'op-infra');
   const setup = await operatorSetup(t, ns);
-  startOperator(t, setup, 'op-infra', { WEIR_DATAPLANE_IMAGE: 'weir/dataplane:test', REDIS_URL: process.env.WEIR_TEST_REDIS_URL ?? '' });
+  startOperator(t, setup, 'op-infra', { WEIR_DATAPLANE_IMAGE: 'weir/dataplane:test', REDIS_URL: process.env.WEIR_TEST_REDIS_URL ?? '', WEIR_PROVISION_RESYNC_MS: '2000' });
   await apply(k, `apiVersion: gateway.weir.dev/v1alpha1
 kind: WeirParameters
 metadata: { name: big, namespace: ${ns} }
@@ -129,6 +129,11 @@ spec:
   });
   const after = await k.apps.readNamespacedDeployment({ name: 'weir-edge', namespace: ns });
   t.equal(after.spec?.replicas, 5, 'kubectl scale was not reverted');
+
+  // Deleted behind the operator's back: restored at the next resync.
+  const deleted = await k.kubectl(['delete', 'service', 'weir-edge', `--namespace=${ns}`]);
+  t.equal(deleted.exitCode, 0, deleted.stderr);
+  await until('the Service to be restored', async () => (await k.core.readNamespacedService({ name: 'weir-edge', namespace: ns }).catch(() => undefined)) !== undefined, 15_000);
 });
 
 t.test('the operator works with exactly the RBAC in config/rbac (no forbidden request)', async (t) => {
