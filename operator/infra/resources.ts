@@ -84,6 +84,9 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
           serviceAccountName: name,
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: settings.terminationGracePeriodSeconds ?? 45,
+          // The image runs as a non-root user; listeners on ports below 1024 (80, 443) need this
+          // namespaced "safe" sysctl instead of a capability.
+          securityContext: { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] },
           containers: [
             {
               name: 'dataplane',
