@@ -56,7 +56,7 @@ if complete; then
 fi
 
 log "building etcd, kube-apiserver, kube-controller-manager $kube_version (key $key)"
-log "a cold build takes 10-25 minutes on 2 cores; later builds reuse Go's build cache"
+log "a cold build needs about 12 CPU-minutes (about 6 min on 2 idle cores); later builds reuse Go's build cache"
 start=$SECONDS
 
 # Version stamps, as Kubernetes' own hack/lib/version.sh sets them; without them the
