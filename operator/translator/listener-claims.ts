@@ -103,7 +103,7 @@ export class ListenerClaims {
     }
     switch (route.kind) {
       case 'TCPRoute':
-        if (claims.tcp !== undefined) return claims.tcp;
+        if (claims.tcp !== undefined && claims.tcp !== route) return claims.tcp; // a route may reach a listener through two parentRefs
         claims.tcp = route;
         return undefined;
       case 'HTTPRoute':

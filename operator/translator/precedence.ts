@@ -5,19 +5,10 @@
  * query matches; then the oldest route; then namespace/name; then rule order, then match order.
  *
  * Sorting tens of thousands of matches per listener is the translator's hot spot, so everything
- * about the match itself is folded into one number (`specificity`, computed once per match) and
- * the comparison reads only numbers; `routeOrder` is the route's rank by age, then namespace/name.
+ * about the match itself is folded into one number (`specificity`, computed once per match), and
+ * the rest of the order is the order in which the translator adds matches (`precedenceOrder`).
  */
 import type { RouteMatch } from '../../api-types/dataplane-config.ts';
-
-export interface RankedMatch {
-  /** `specificity(match)`: lower sorts first. */
-  readonly specificity: number;
-  /** Position of the route when all routes are sorted oldest first, then by namespace/name. */
-  readonly routeOrder: number;
-  readonly ruleIndex: number;
-  readonly matchIndex: number;
-}
 
 const PATH_TYPE_RANK: Readonly<Record<RouteMatch['path']['type'], number>> = { Exact: 0, RegularExpression: 1, PathPrefix: 2 };
 // Field widths of the packed key (2 + 20 + 1 + 10 + 10 = 43 bits, exact in a double). Paths are at
@@ -38,11 +29,13 @@ export function specificity(match: RouteMatch): number {
   return key * (COUNT_MAX + 1) + (COUNT_MAX - queries);
 }
 
-function compare(a: RankedMatch, b: RankedMatch): number {
-  return a.specificity - b.specificity || a.routeOrder - b.routeOrder || a.ruleIndex - b.ruleIndex || a.matchIndex - b.matchIndex;
-}
-
-/** Sorts into precedence order, in place. */
-export function sortByPrecedence<T extends RankedMatch>(matches: T[]): T[] {
-  return matches.sort(compare);
+/**
+ * The precedence order of matches given their `specificity` keys in insertion order, where
+ * insertion order already is the order of the remaining tie-breakers (oldest route, then
+ * namespace/name, then rule, then match): positions into `keys`, most specific first.
+ * Sorting small integers keeps the hot sort free of per-match wrapper objects.
+ */
+export function precedenceOrder(keys: readonly number[]): number[] {
+  const order = Array.from(keys.keys());
+  return order.sort((a, b) => (keys[a] ?? 0) - (keys[b] ?? 0) || a - b);
 }

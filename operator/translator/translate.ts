@@ -22,7 +22,7 @@ import { isServing, type ListenerState } from './listeners.ts';
 import { compareByAge, compareByName, compareTimestamps, entries, key, type Meta } from './meta.ts';
 import { NamespaceLabels } from './namespaces.ts';
 import { ParametersIndex, type DeploymentParameters } from './parameters.ts';
-import { sortByPrecedence, specificity, type RankedMatch } from './precedence.ts';
+import { precedenceOrder, specificity } from './precedence.ts';
 import { compareStrings } from './read.ts';
 import { ReferenceGrants } from './references.ts';
 import { summarizeRules, type RouteTranslation } from './route-common.ts';
@@ -48,12 +48,12 @@ export interface TranslationResult {
   readonly statuses: readonly ObjectStatus[];
 }
 
-interface RankedRule extends RankedMatch {
-  readonly rule: HttpRule;
-}
 
 interface ListenerRoutes {
-  readonly http: RankedRule[];
+  /** Added oldest route first, then by rule and match: the tie-breakers of `precedenceOrder`. */
+  readonly http: HttpRule[];
+  /** `specificity` of each entry of `http`. */
+  readonly httpKeys: number[];
   readonly streams: { readonly route: Meta; readonly stream: StreamRoute }[];
 }
 
@@ -104,20 +104,28 @@ export function translate(snapshot: Snapshot): TranslationResult {
   const claims = new ListenerClaims();
 
   const parentIndex = { gateways, listenerSets };
-  ordered.forEach(({ route, index }, order) => {
+  for (const { route, index } of ordered) {
     const attachments = attachRoute({ kind: route.kind, namespace: route.meta.namespace, hostnames: route.hostnames }, route.parentRefs, parentIndex);
-    if (attachments.length === 0) return;
+    if (attachments.length === 0) continue;
     const summary = summarizeRules(route);
     const parents: RouteParentStatusOut[] = [];
+    const placed = attachments.length > 1 ? new Set<ListenerState>() : undefined;
     for (const attachment of attachments) {
       // attachedRoutes counts every attachment, whatever the route's or listener's health.
       for (const { listener } of attachment.listeners) listener.attachedRoutes.add(route);
       const claimed = attachment.problem === undefined && summary.notAccepted === undefined ? claimListeners(route, attachment, claims) : undefined;
       parents.push({ parentRef: attachment.parentRef, controllerName, conditions: routeConditions(attachment, summary, claimed, route.meta.generation) });
-      if (claimed !== undefined) placeRoute(route, order, attachment.gateway, claimed.won, routesByListener, builders);
+      if (claimed === undefined) continue;
+      // Two parentRefs can select the same listener (one by sectionName, one the whole Gateway): place the route once.
+      let listeners = claimed.won;
+      if (placed !== undefined) {
+        listeners = listeners.filter(({ listener }) => !placed.has(listener));
+        for (const { listener } of listeners) placed.add(listener);
+      }
+      placeRoute(route, attachment.gateway, listeners, routesByListener, builders);
     }
     routeStatuses[index] = { kind: route.kind, namespace: route.meta.namespace, name: route.meta.name, generation: route.meta.generation, status: { parents } };
-  });
+  }
   for (const status of routeStatuses) if (status !== undefined) statuses.push(status);
 
   const configs: GatewayOutput[] = [];
@@ -228,7 +236,7 @@ function byAge(routes: readonly RouteTranslation[]): { readonly route: RouteTran
 function routesOf(listener: ListenerState, routesByListener: Map<ListenerState, ListenerRoutes>): ListenerRoutes {
   let routes = routesByListener.get(listener);
   if (routes === undefined) {
-    routes = { http: [], streams: [] };
+    routes = { http: [], httpKeys: [], streams: [] };
     routesByListener.set(listener, routes);
   }
   return routes;
@@ -236,7 +244,6 @@ function routesOf(listener: ListenerState, routesByListener: Map<ListenerState, 
 
 function placeRoute(
   route: RouteTranslation,
-  order: number,
   gateway: GatewayState,
   listeners: readonly ListenerAttachment[],
   routesByListener: Map<ListenerState, ListenerRoutes>,
@@ -260,24 +267,28 @@ function placeRoute(
   }
   // One action per rule and Gateway, shared by every listener the route serves on.
   const grpc = route.kind === 'GRPCRoute';
-  const targets = serving.map(({ listener, hostnames }) => ({ rules: routesOf(listener, routesByListener).http, hostnames }));
-  route.rules.forEach((rule, ruleIndex) => {
-    if (rule.action === undefined) return;
+  const targets = serving.map(({ listener, hostnames }) => ({ routes: routesOf(listener, routesByListener), hostnames }));
+  for (const rule of route.rules) {
+    if (rule.action === undefined) continue;
     const action = builder.action(rule.action, rule.clusters, rule.unusableServices);
-    rule.matches.forEach((match, matchIndex) => {
-      const rank = specificity(match);
-      for (const { rules, hostnames } of targets) rules.push({ specificity: rank, routeOrder: order, ruleIndex, matchIndex, rule: { hostnames, match, action, grpc } });
-    });
-  });
+    for (const match of rule.matches) {
+      const key = specificity(match);
+      for (const { routes, hostnames } of targets) {
+        routes.http.push({ hostnames, match, action, grpc });
+        routes.httpKeys.push(key);
+      }
+    }
+  }
 }
 
 function addListener(builder: ConfigBuilder, listener: ListenerState, routes: ListenerRoutes | undefined): void {
   const http = routes?.http ?? [];
+  const keys = routes?.httpKeys ?? [];
   const streams = [...(routes?.streams ?? [])].sort((a, b) => compareByAge(a.route, b.route));
   switch (listener.protocol) {
     case 'HTTP':
     case 'HTTPS':
-      builder.httpListener(listener, sortByPrecedence(http).map((ranked) => ranked.rule));
+      builder.httpListener(listener, precedenceOrder(keys).map((position) => http[position] as HttpRule));
       return;
     case 'TLS':
       builder.tlsListener(listener, streams.map((entry) => entry.stream));
