@@ -1,9 +1,10 @@
 /**
- * The operator's pipeline, run once per batch of changes (design §2):
- *   store.snapshot() → translate → publisher → infra provisioner → acks → status writer.
- * Store changes are coalesced (bounded delay) into one run. While a Gateway waits for its
- * dataplane to ack, a short poll re-reads acks and rewrites status (translation and
- * publishing are skipped when the snapshot did not change).
+ * The operator's pipeline (design §2), as two coalesced loops so status writes (API round
+ * trips) never delay the next publish:
+ *   publish: store.snapshot() → translate → publisher            (per batch of store changes)
+ *   status:  infra provisioner → acks → status writer             (after each publish, and
+ *            polled while a Gateway waits for its dataplane to ack)
+ * Store changes are coalesced (bounded delay) into one translation.
  */
 import type { ObjectStore } from './store/object-store.ts';
 import type { Snapshot } from './store/snapshot.ts';
@@ -52,6 +53,7 @@ function isAccepted(status: ObjectStatus | undefined): boolean {
 export class Reconciler {
   readonly #options: ReconcilerOptions;
   readonly #coalescer: Coalescer;
+  readonly #statusCoalescer: Coalescer;
   readonly #listeners = new Set<(report: ReconcileReport) => void>();
   #unsubscribe: (() => void) | undefined;
   #snapshot: Snapshot | undefined;
@@ -65,14 +67,15 @@ export class Reconciler {
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
-    this.#coalescer = new Coalescer(() => this.#reconcile(), {
-      delayMs: options.delayMs ?? 5,
-      maxDelayMs: options.maxDelayMs ?? 50,
-      onError: (error) => {
-        options.log.warn({ err: error }, 'reconcile failed; retrying');
-        this.#schedulePoll(1000);
-      },
-    });
+    const onError = (error: unknown): void => {
+      options.log.warn({ err: error }, 'reconcile failed; retrying');
+      setTimeout(() => {
+        this.#snapshot = undefined;
+        this.#coalescer.trigger();
+      }, 1000).unref();
+    };
+    this.#coalescer = new Coalescer(() => this.#publishRun(), { delayMs: options.delayMs ?? 5, maxDelayMs: options.maxDelayMs ?? 50, onError });
+    this.#statusCoalescer = new Coalescer(() => this.#statusRun(), { delayMs: options.delayMs ?? 5, maxDelayMs: options.maxDelayMs ?? 50, onError });
   }
 
   /** Starts following the store; `renotify` republishes every Gateway on the first run. */
@@ -81,6 +84,7 @@ export class Reconciler {
     this.#renotify = options.renotify === true;
     this.#snapshot = undefined;
     this.#coalescer.resume();
+    this.#statusCoalescer.resume();
     this.#unsubscribe = this.#options.store.onChange(() => { this.#coalescer.trigger(); });
     this.#coalescer.trigger();
   }
@@ -90,7 +94,9 @@ export class Reconciler {
     this.#unsubscribe?.();
     clearTimeout(this.#poll);
     this.#coalescer.stop();
+    this.#statusCoalescer.stop();
     await this.#coalescer.idle();
+    await this.#statusCoalescer.idle();
   }
 
   /** Called after every run (tests, benchmarks, logs). */
@@ -102,55 +108,63 @@ export class Reconciler {
   /** Resolves when no run is pending. */
   async idle(): Promise<void> {
     await this.#coalescer.idle();
+    await this.#statusCoalescer.idle();
   }
 
   get lastResult(): TranslationResult | undefined {
     return this.#result;
   }
 
-  async #reconcile(): Promise<void> {
+  /** Publish path: translate the current snapshot and publish; never waits on status writes. */
+  async #publishRun(): Promise<void> {
     if (!this.#running) return;
     const started = performance.now();
-    const { store, translate, sink, statuses, acks, provisioner, log } = this.#options;
+    const { store, translate, sink, log } = this.#options;
     const snapshot = store.snapshot();
-    let translated = false;
-    let changed: readonly string[] = [];
-    let removed: readonly string[] = [];
-    if (snapshot !== this.#snapshot || this.#result === undefined) {
-      const result = translate(snapshot);
-      const published = await sink.publish(
-        result.configs.map(({ gateway, config }) => ({ gateway, config })),
-        { renotify: this.#renotify },
-      );
-      this.#renotify = false;
-      this.#published = published.current;
-      changed = published.changed;
-      removed = published.removed;
-      const byGateway = new Map(result.statuses.filter((status) => status.kind === 'Gateway').map((status) => [`${status.namespace}/${status.name}`, status]));
-      const accepted: GatewayOutput[] = result.configs.filter((output) => isAccepted(byGateway.get(`${output.gateway.namespace}/${output.gateway.name}`)));
-      this.#accepted = accepted;
-      this.#snapshot = snapshot;
-      this.#result = result;
-      translated = true;
-      if (changed.length > 0 || removed.length > 0) log.info({ changed, removed }, 'published dataplane configs');
-    }
-    // Every run (also the ack polls): cheap when nothing changed, and it lets the provisioner
-    // restore objects removed behind its back.
-    if (provisioner !== undefined) this.#addresses = await provisioner.apply(this.#accepted);
+    if (snapshot === this.#snapshot && this.#result !== undefined) return;
+    const result = translate(snapshot);
+    const published = await sink.publish(
+      result.configs.map(({ gateway, config }) => ({ gateway, config })),
+      { renotify: this.#renotify },
+    );
+    this.#renotify = false;
+    this.#published = published.current;
+    const byGateway = new Map(result.statuses.filter((status) => status.kind === 'Gateway').map((status) => [`${status.namespace}/${status.name}`, status]));
+    this.#accepted = result.configs.filter((output) => isAccepted(byGateway.get(`${output.gateway.namespace}/${output.gateway.name}`)));
+    this.#snapshot = snapshot;
+    this.#result = result;
+    if (published.changed.length > 0 || published.removed.length > 0) log.info({ changed: published.changed, removed: published.removed }, 'published dataplane configs');
+    this.#report({ translated: true, changed: published.changed, removed: published.removed, pending: [], ms: performance.now() - started });
+    this.#statusCoalescer.trigger();
+  }
+
+  /**
+   * Status path: provision, read acks, write statuses for the last translation. Also run by
+   * the ack poll; cheap when nothing changed, and it lets the provisioner restore objects
+   * removed behind its back.
+   */
+  async #statusRun(): Promise<void> {
     const result = this.#result;
+    if (!this.#running || result === undefined) return;
+    const started = performance.now();
+    const { statuses, acks, provisioner } = this.#options;
+    if (provisioner !== undefined) this.#addresses = await provisioner.apply(this.#accepted);
     const gateways = result.configs.map((output) => output.gateway);
     const ackMap: Map<string, PodAck[]> = acks === undefined ? new Map<string, PodAck[]>() : await acks.read(gateways);
     const programmed = applyProgrammed(result.statuses, { published: this.#published, acks: ackMap });
     await statuses.write(programmed.statuses, { addresses: this.#addresses });
-    const report: ReconcileReport = { translated, changed, removed, pending: programmed.pending, ms: performance.now() - started };
-    for (const listener of this.#listeners) listener(report);
+    this.#report({ translated: false, changed: [], removed: [], pending: programmed.pending, ms: performance.now() - started });
     if (acks !== undefined) this.#schedulePoll(programmed.pending.length > 0 ? (this.#options.pendingPollMs ?? 500) : (this.#options.idlePollMs ?? 10_000));
+  }
+
+  #report(report: ReconcileReport): void {
+    for (const listener of this.#listeners) listener(report);
   }
 
   #schedulePoll(ms: number): void {
     clearTimeout(this.#poll);
     if (!this.#running) return;
-    this.#poll = setTimeout(() => { this.#coalescer.trigger(); }, ms);
+    this.#poll = setTimeout(() => { this.#statusCoalescer.trigger(); }, ms);
     this.#poll.unref();
   }
 }
