@@ -7,19 +7,23 @@
  * Compilation yields to the event loop every few milliseconds so a large config never stalls
  * traffic on the current one.
  */
-import type { DataplaneConfig, HttpListener, PathModifier, PublishedConfig, RequestRedirect, RuleAction, Cluster } from '../api-types/dataplane-config.ts';
+import { createHash } from 'node:crypto';
+import type { DataplaneConfig, HttpListener, HttpsListener, PathModifier, PublishedConfig, RequestRedirect, RuleAction, Cluster } from '../api-types/dataplane-config.ts';
 import { WeightedPicker } from './balancer.ts';
 import { compileCors, type CompiledCors } from './filters/cors.ts';
 import { compileHeaderModifier, type CompiledHeaderModifier } from './filters/headers.ts';
 import { HostTable } from './hostnames.ts';
 import { PathTable } from './router.ts';
 import type { DataplaneMetrics, RequestStats } from './telemetry/metrics.ts';
-import { EndpointSet, type Upstream, type UpstreamRegistry, type WireProtocol } from './upstreams.ts';
+import { backendTlsOptions } from './tls/backend.ts';
+import { PortCertificates, SecureContextCache, type TlsListenerSpec } from './tls/certificates.ts';
+import { XfccPolicy } from './tls/xfcc.ts';
+import { EndpointSet, type Upstream, type UpstreamRegistry, type UpstreamTls, type WireProtocol } from './upstreams.ts';
 
 export interface CompiledCluster {
   readonly id: string;
   readonly protocol: Cluster['protocol'];
-  /** False for protocols this dataplane cannot speak yet (TLS to backends, raw TCP). */
+  /** False for raw TCP clusters, which only TLS/TCP listeners (stream/) can use. */
   readonly supported: boolean;
   readonly endpoints: EndpointSet;
   /** HTTP/1.1 connections to the same endpoints, for WebSocket upgrades; undefined when upgrades are not possible. */
@@ -71,6 +75,8 @@ export interface RouteTarget {
   readonly action: CompiledAction;
   /** The match's PathPrefix value, for ReplacePrefixMatch; undefined for other path types. */
   readonly prefix: string | undefined;
+  /** A GRPCRoute rule: local errors are answered gRPC-style. */
+  readonly grpc: boolean;
 }
 
 export interface CompiledListener {
@@ -83,6 +89,8 @@ export interface CompiledListener {
 export interface CompiledPort {
   readonly port: number;
   readonly listeners: HostTable<CompiledListener>;
+  /** Certificates (by SNI) and client validation of an HTTPS port; undefined for plain HTTP. */
+  readonly tls: PortCertificates | undefined;
 }
 
 export interface CompiledConfig {
@@ -94,8 +102,8 @@ export interface CompiledConfig {
   readonly trustForwarded: boolean;
   /** Every upstream this config can send to; the registry closes the others. */
   readonly upstreams: ReadonlySet<Upstream>;
-  /** Listeners present in the config that this dataplane does not serve yet (HTTPS, TLS, TCP). */
-  readonly unsupportedListeners: readonly string[];
+  /** x-forwarded-client-cert handling (DataplaneConfig.xfcc). */
+  readonly xfcc: XfccPolicy;
   readonly notFoundStats: RequestStats;
 }
 
@@ -104,6 +112,8 @@ export interface CompileContext {
   readonly metrics: DataplaneMetrics;
   /** Longest stretch of synchronous work before yielding to the event loop. */
   readonly sliceMs?: number;
+  /** Secure contexts shared across swaps (and with the stream ports); a fresh cache when absent. */
+  readonly secureContexts?: SecureContextCache;
 }
 
 class Slicer {
@@ -119,8 +129,24 @@ class Slicer {
   }
 }
 
-function wireProtocol(protocol: Cluster['protocol']): WireProtocol {
-  return protocol === 'h2c' ? 'h2c' : 'http1';
+/** HTTP/2 for gRPC clusters (h2c in the clear, ALPN h2 over TLS), HTTP/1.1 otherwise. */
+function wireProtocol(cluster: Cluster): WireProtocol {
+  const http2 = cluster.protocol === 'h2c' || cluster.protocol === 'h2';
+  if (cluster.tls === undefined) return http2 ? 'h2c' : 'http1';
+  return http2 ? 'h2' : 'https1';
+}
+
+/** Connect options for a TLS cluster, keyed by everything they are made of. */
+function upstreamTls(cluster: Cluster, config: DataplaneConfig): UpstreamTls | undefined {
+  const tls = cluster.tls;
+  if (tls === undefined) return undefined;
+  const ca = tls.caBundle === undefined ? 'system' : config.caBundles[tls.caBundle] ?? '';
+  const client = tls.clientCertificate === undefined ? undefined : config.certificates[tls.clientCertificate];
+  const key = createHash('sha256')
+    .update(JSON.stringify([tls.hostname, tls.subjectAltNames, ca, client?.certPem ?? '', client?.keyPem ?? '']))
+    .digest('hex')
+    .slice(0, 32);
+  return { key, options: backendTlsOptions(tls, config) };
 }
 
 export async function compileConfig(published: PublishedConfig, context: CompileContext): Promise<CompiledConfig> {
@@ -130,7 +156,7 @@ export async function compileConfig(published: PublishedConfig, context: Compile
 
   const clusters = new Map<string, CompiledCluster>();
   for (const cluster of config.clusters) {
-    clusters.set(cluster.id, compileCluster(cluster, context.upstreams, live));
+    clusters.set(cluster.id, compileCluster(cluster, upstreamTls(cluster, config), context.upstreams, live));
     await slicer.maybeYield();
   }
 
@@ -140,20 +166,25 @@ export async function compileConfig(published: PublishedConfig, context: Compile
     await slicer.maybeYield();
   }
 
-  const ports = new Map<number, CompiledPort>();
-  const unsupportedListeners: string[] = [];
+  // HTTP and HTTPS listeners by port, in the config's order (TLS and TCP ports are stream/'s).
+  const byPort = new Map<number, (HttpListener | HttpsListener)[]>();
   for (const listener of config.listeners) {
-    if (listener.protocol !== 'HTTP') {
-      unsupportedListeners.push(`${listener.id} (${listener.protocol})`);
-      continue;
+    if (listener.protocol !== 'HTTP' && listener.protocol !== 'HTTPS') continue;
+    // An HTTPS listener without a usable certificate cannot complete a handshake; serve the others.
+    if (listener.protocol === 'HTTPS' && listener.certificates.length === 0) continue;
+    const list = byPort.get(listener.port);
+    if (list === undefined) byPort.set(listener.port, [listener]);
+    else list.push(listener);
+  }
+  const secureContexts = context.secureContexts ?? new SecureContextCache();
+  const ports = new Map<number, CompiledPort>();
+  for (const [number, listeners] of byPort) {
+    const port: CompiledPort = { port: number, listeners: new HostTable(), tls: portCertificates(number, listeners, config, secureContexts) };
+    for (const listener of listeners) {
+      const compiled = await compileListener(listener, actions, slicer);
+      port.listeners.entry(listener.hostname, () => compiled);
     }
-    let port = ports.get(listener.port);
-    if (port === undefined) {
-      port = { port: listener.port, listeners: new HostTable() };
-      ports.set(listener.port, port);
-    }
-    const compiled = await compileListener(listener, actions, slicer);
-    port.listeners.entry(listener.hostname, () => compiled);
+    ports.set(number, port);
   }
 
   return {
@@ -163,19 +194,28 @@ export async function compileConfig(published: PublishedConfig, context: Compile
     ports,
     trustForwarded: config.trustedProxyHops > 0,
     upstreams: live,
-    unsupportedListeners,
+    xfcc: new XfccPolicy(config.xfcc),
     notFoundStats: context.metrics.stats('', '', ''),
   };
 }
 
-function compileCluster(cluster: Cluster, registry: UpstreamRegistry, live: Set<Upstream>): CompiledCluster {
-  const supported = cluster.tls === undefined && (cluster.protocol === 'http1' || cluster.protocol === 'h2c' || cluster.protocol === 'ws');
+/** The SNI table of an HTTPS port; a port must not mix HTTP and HTTPS listeners. */
+function portCertificates(port: number, listeners: readonly (HttpListener | HttpsListener)[], config: DataplaneConfig, cache: SecureContextCache): PortCertificates | undefined {
+  const specs: TlsListenerSpec[] = [];
+  for (const listener of listeners) if (listener.protocol === 'HTTPS') specs.push(listener);
+  if (specs.length === 0) return undefined;
+  if (specs.length !== listeners.length) throw new Error(`port ${port} mixes HTTP and HTTPS listeners`);
+  return new PortCertificates(port, specs, config, cache);
+}
+
+function compileCluster(cluster: Cluster, tls: UpstreamTls | undefined, registry: UpstreamRegistry, live: Set<Upstream>): CompiledCluster {
+  const supported = cluster.protocol !== 'tcp';
   const endpointSet = (protocol: WireProtocol): EndpointSet => {
     if (!supported) return new EndpointSet([], []);
     const ready: Upstream[] = [];
     const notReady: Upstream[] = [];
     for (const endpoint of cluster.endpoints) {
-      const upstream = registry.acquire(protocol, endpoint.address, endpoint.port);
+      const upstream = registry.acquire(protocol, endpoint.address, endpoint.port, tls);
       live.add(upstream);
       (endpoint.ready ? ready : notReady).push(upstream);
     }
@@ -185,8 +225,8 @@ function compileCluster(cluster: Cluster, registry: UpstreamRegistry, live: Set<
     id: cluster.id,
     protocol: cluster.protocol,
     supported,
-    endpoints: endpointSet(wireProtocol(cluster.protocol)),
-    upgradeEndpoints: cluster.protocol === 'http1' || cluster.protocol === 'ws' ? endpointSet('http1') : undefined,
+    endpoints: endpointSet(wireProtocol(cluster)),
+    upgradeEndpoints: cluster.protocol === 'http1' || cluster.protocol === 'ws' ? endpointSet(tls === undefined ? 'http1' : 'https1') : undefined,
   };
 }
 
@@ -238,7 +278,7 @@ function positive(value: number | undefined): number | undefined {
   return value === undefined || value === 0 ? undefined : value;
 }
 
-async function compileListener(listener: HttpListener, actions: readonly CompiledAction[], slicer: Slicer): Promise<CompiledListener> {
+async function compileListener(listener: HttpListener | HttpsListener, actions: readonly CompiledAction[], slicer: Slicer): Promise<CompiledListener> {
   const hosts = new HostTable<PathTable<RouteTarget>>();
   const targets = new Map<number, RouteTarget>();
   for (let order = 0; order < listener.rules.length; order++) {
@@ -250,13 +290,13 @@ async function compileListener(listener: HttpListener, actions: readonly Compile
     // Share the target object between rules with the same action and prefix (the common case).
     const key = prefix === undefined ? -1 - rule.action : rule.action;
     let target = targets.get(key);
-    if (target === undefined || target.prefix !== prefix) {
-      target = { action, prefix };
+    if (target === undefined || target.prefix !== prefix || target.grpc !== rule.grpc) {
+      target = { action, prefix, grpc: rule.grpc };
       targets.set(key, target);
     }
     const buckets = rule.hostnames.length === 0 ? [undefined] : rule.hostnames;
     for (const hostname of buckets) hosts.entry(hostname, () => new PathTable()).add(rule.match, order, target);
     if ((order & 63) === 63) await slicer.maybeYield();
   }
-  return { id: listener.id, port: listener.port, scheme: 'http', hosts };
+  return { id: listener.id, port: listener.port, scheme: listener.protocol === 'HTTPS' ? 'https' : 'http', hosts };
 }

@@ -59,8 +59,8 @@ export class Dataplane {
     this.proxy = new HttpProxy({ source: { get current() { return runtime.current?.current; } }, log: options.log, tracing: options.tracing });
     this.listeners = new ListenerSet(
       {
-        request: (req, res, port) => { this.proxy.handle(req, res, port); },
-        upgrade: (req, socket, head, port) => { this.proxy.upgrade(req, socket, head, port); },
+        request: (req, res, port, tls) => { this.proxy.handle(req, res, port, tls); },
+        upgrade: (req, socket, head, port, tls) => { this.proxy.upgrade(req, socket, head, port, tls); },
       },
       { host: options.listenHost, keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 60_000, drainTimeoutMs: options.drainTimeoutMs ?? 30_000 },
     );

@@ -4,32 +4,66 @@
  * is the dataplane's own job and Fastify's per-request machinery would only add cost. Fastify
  * owns the server's lifecycle (listen, close with idle-connection cleanup).
  *
- * HTTPS listeners arrive with the TLS work: `createServer` is the one place that changes.
+ * - HTTP ports speak HTTP/1.1 and h2c with prior knowledge on the same port: the first bytes of a
+ *   connection tell them apart (see `h2c.ts`).
+ * - HTTPS ports are `node:http2` secure servers with HTTP/1.1 fallback (ALPN `h2`, `http/1.1`),
+ *   certificates by SNI from the port's `PortCertificates`, swapped on each config change
+ *   without touching established connections.
+ * - A port whose protocol changes (HTTP ↔ HTTPS) is closed (draining) and opened again.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer as createH2cServer, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { fastify, type FastifyInstance } from 'fastify';
+import type { CompiledPort } from './compile.ts';
+import { routeByPreface } from './h2c.ts';
+import type { PortCertificates } from './tls/certificates.ts';
+import { createHttpsServer, currentCertificates, swapCertificates } from './tls/https-server.ts';
+
+export type ServerRequest = IncomingMessage | Http2ServerRequest;
+/** What the proxy uses of a response, common to HTTP/1.1 (`ServerResponse`) and HTTP/2 (compat `Http2ServerResponse`). */
+export interface ServerReply {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers?: OutgoingHttpHeaders): unknown;
+  write(chunk: Buffer): boolean;
+  // Two signatures on purpose: Http2ServerResponse's end() takes a callback, not undefined, first.
+  end(): unknown;
+  // eslint-disable-next-line @typescript-eslint/unified-signatures
+  end(chunk: Buffer): unknown;
+  addTrailers(headers: OutgoingHttpHeaders): void;
+  destroy(error?: Error): unknown;
+  once(event: 'close' | 'drain', listener: () => void): unknown;
+}
 
 export interface PortHandlers {
-  request(req: IncomingMessage, res: ServerResponse, port: number): void;
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, port: number): void;
+  /** `tls` is the port's current certificate table on HTTPS ports, undefined on plain HTTP. */
+  request(req: ServerRequest, res: ServerResponse | Http2ServerResponse, port: number, tls: PortCertificates | undefined): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, port: number, tls: PortCertificates | undefined): void;
 }
 
 export interface ListenerOptions {
   /** Address to bind, e.g. `0.0.0.0` in a pod, `127.0.0.1` in tests. */
   host: string;
-  /** Idle keep-alive timeout for client connections. */
+  /** Idle keep-alive timeout for client connections (HTTP/1.1 and HTTP/2 sessions). */
   keepAliveTimeoutMs: number;
   /** After this long, connections still open on a closing port are cut (e.g. WebSockets). */
   drainTimeoutMs: number;
 }
 
+/** What a port needs to be opened: its number and, for HTTPS, its certificates. */
+export type PortSpec = Pick<CompiledPort, 'port' | 'tls'>;
+
 interface OpenPort {
   app: FastifyInstance;
-  server: Server;
+  server: Server | Http2SecureServer;
+  secure: boolean;
+  /** HTTP/2 sessions (h2 over TLS, or h2c), closed with GOAWAY when the port closes. */
+  sessions: Set<Http2Session>;
   /** Set once the port is closing: responses then end their connection. */
   closing: { value: boolean };
 }
+
+const EADDRINUSE_RETRIES = 20;
 
 export class ListenerSet {
   private readonly open = new Map<number, OpenPort>();
@@ -46,21 +80,34 @@ export class ListenerSet {
   }
 
   /**
-   * Opens every port in `wanted` that is not open yet. If one fails to bind, the ports opened
-   * by this call are closed again and the error is thrown, leaving the set as it was.
+   * Makes every wanted port ready for the next config: opens the missing ones, hands HTTPS ports
+   * their new certificates, re-opens ports that change between HTTP and HTTPS. If a port fails
+   * to bind, the ports opened by this call are closed again and the error is thrown.
    */
-  async openMissing(wanted: Iterable<number>): Promise<void> {
+  async prepare(wanted: Iterable<PortSpec>): Promise<void> {
     const opened: number[] = [];
     try {
-      for (const port of wanted) {
-        if (this.open.has(port)) continue;
-        this.open.set(port, await this.listen(port));
-        opened.push(port);
+      for (const spec of wanted) {
+        const existing = this.open.get(spec.port);
+        const secure = spec.tls !== undefined;
+        if (existing !== undefined && existing.secure === secure) {
+          if (spec.tls !== undefined) swapCertificates(existing.server as Http2SecureServer, spec.tls);
+          continue;
+        }
+        // Protocol change: stop listening (in-flight requests drain in the background), re-open.
+        if (existing !== undefined) void this.close(spec.port);
+        this.open.set(spec.port, await this.listenRetrying(spec));
+        opened.push(spec.port);
       }
     } catch (error) {
       await Promise.all(opened.map((port) => this.close(port)));
       throw error;
     }
+  }
+
+  /** Opens plain HTTP ports (no certificates) not open yet. */
+  async openMissing(wanted: Iterable<number>): Promise<void> {
+    await this.prepare([...wanted].map((port) => ({ port, tls: undefined })));
   }
 
   /** Closes the ports not in `wanted`, letting their in-flight requests finish. */
@@ -77,13 +124,15 @@ export class ListenerSet {
     if (entry === undefined) return;
     this.open.delete(port);
     entry.closing.value = true;
+    for (const session of entry.sessions) session.close();
     // Keep-alive connections that finish their last response while we drain are closed as
     // they turn idle; whatever is still open at the deadline is cut.
     const sweeper = setInterval(() => {
-      entry.server.closeIdleConnections();
+      (entry.server as Server).closeIdleConnections();
     }, 100);
     const deadline = setTimeout(() => {
-      entry.server.closeAllConnections();
+      (entry.server as Server).closeAllConnections();
+      for (const session of entry.sessions) session.destroy();
     }, this.options.drainTimeoutMs);
     try {
       await entry.app.close();
@@ -93,29 +142,74 @@ export class ListenerSet {
     }
   }
 
-  private async listen(port: number): Promise<OpenPort> {
-    let server: Server | undefined;
-    const handlers = this.handlers;
+  /** A port just closed for a protocol change may take a moment to be released. */
+  private async listenRetrying(spec: PortSpec): Promise<OpenPort> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.listen(spec);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= EADDRINUSE_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+
+  private async listen(spec: PortSpec): Promise<OpenPort> {
+    const { port, tls } = spec;
     const closing = { value: false };
+    const sessions = new Set<Http2Session>();
+    const track = (session: Http2Session): void => {
+      sessions.add(session);
+      session.once('close', () => sessions.delete(session));
+      if (closing.value) session.close();
+    };
+    let server: Server | Http2SecureServer | undefined;
     const app = fastify({
       logger: false,
       forceCloseConnections: 'idle',
       serverFactory: () => {
-        server = createServer({ keepAliveTimeout: this.options.keepAliveTimeoutMs, requestTimeout: 0 }, (req, res) => {
-          if (closing.value) res.shouldKeepAlive = false;
-          handlers.request(req, res, port);
-        });
-        server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-          handlers.upgrade(req, socket, head, port);
-        });
-        server.on('clientError', (_error, socket) => {
-          if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-          else socket.destroy();
-        });
-        return server;
+        server = tls === undefined ? this.plainServer(port, closing, track) : this.secureServer(port, tls, closing, track);
+        return server as Server;
       },
     });
     await app.listen({ port, host: this.options.host });
-    return { app, server: server as unknown as Server, closing };
+    return { app, server: server as Server | Http2SecureServer, secure: tls !== undefined, sessions, closing };
+  }
+
+  /** HTTP/1.1 and h2c (prior knowledge) on one port. */
+  private plainServer(port: number, closing: { value: boolean }, track: (session: Http2Session) => void): Server {
+    const handlers = this.handlers;
+    const server = createServer({ keepAliveTimeout: this.options.keepAliveTimeoutMs, requestTimeout: 0 }, (req, res) => {
+      if (closing.value) res.shouldKeepAlive = false;
+      handlers.request(req, res, port, undefined);
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      handlers.upgrade(req, socket, head, port, undefined);
+    });
+    server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+    const h2c: Http2Server = createH2cServer({ settings: { enablePush: false } }, (req, res) => {
+      handlers.request(req, res, port, undefined);
+    });
+    h2c.setTimeout(this.options.keepAliveTimeoutMs);
+    h2c.on('session', track);
+    routeByPreface(server, h2c);
+    return server;
+  }
+
+  /** HTTPS: h2 and HTTP/1.1 over TLS, certificates by SNI. */
+  private secureServer(port: number, tls: PortCertificates, closing: { value: boolean }, track: (session: Http2Session) => void): Http2SecureServer {
+    const handlers = this.handlers;
+    const server = createHttpsServer(tls, (req, res) => {
+      if (closing.value && req.httpVersionMajor === 1) (res as unknown as ServerResponse).shouldKeepAlive = false;
+      handlers.request(req, res, port, currentCertificates(server));
+    }, { idleTimeoutMs: this.options.keepAliveTimeoutMs });
+    server.on('session', track);
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      handlers.upgrade(req, socket, head, port, currentCertificates(server));
+    });
+    return server;
   }
 }

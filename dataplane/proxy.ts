@@ -7,7 +7,8 @@
  * The compiled config is read once when a request starts; a swap in the middle of a request
  * does not affect it.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { CompiledAction, CompiledBackend, CompiledCluster, CompiledConfig, RouteTarget } from './compile.ts';
@@ -21,11 +22,16 @@ import {
 } from './filters/headers.ts';
 import { modifyPath } from './filters/paths.ts';
 import { redirectLocation } from './filters/redirect.ts';
+import { isGrpcRequest, sendGrpcError } from './grpc/errors.ts';
 import { hostOf } from './hostnames.ts';
+import type { ServerReply, ServerRequest } from './listeners.ts';
 import { resolveListener, resolveRoute } from './resolve.ts';
 import type { Logger } from './telemetry/log.ts';
 import type { RequestStats } from './telemetry/metrics.ts';
 import { Tracing, type Span } from './telemetry/tracing.ts';
+import type { PortCertificates } from './tls/certificates.ts';
+import { inspectPlainRequest, inspectTlsRequest } from './tls/request-tls.ts';
+import { XFCC_HEADER } from './tls/xfcc.ts';
 import type { Upstream } from './upstreams.ts';
 import { proxyUpgrade } from './upgrade.ts';
 import type { Duplex } from 'node:stream';
@@ -60,20 +66,32 @@ const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
 const BODIES = new Map<number, Buffer>([
   [400, Buffer.from('bad request\n')],
   [404, Buffer.from('no route matches this request\n')],
+  [421, Buffer.from('this host is served on another connection\n')],
   [500, Buffer.from('this route has no valid backend\n')],
   [502, Buffer.from('the backend failed to answer\n')],
   [503, Buffer.from('no backend endpoint is available\n')],
   [504, Buffer.from('the backend did not answer in time\n')],
 ]);
 
-export function sendLocal(res: ServerResponse, status: number, headers?: HeaderMap): void {
+const MESSAGES = new Map<number, string>([
+  [400, 'bad request'],
+  [404, 'no route matches this request'],
+  [421, 'this host is served on another connection'],
+  [500, 'this route has no valid backend'],
+  [502, 'the backend failed to answer'],
+  [503, 'no backend endpoint is available'],
+  [504, 'the backend did not answer in time'],
+]);
+
+export function sendLocal(res: ServerReply, status: number, headers?: HeaderMap): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = headers === undefined ? BODIES.get(status) : undefined;
   res.writeHead(status, headers ?? TEXT);
-  res.end(body);
+  if (body === undefined) res.end();
+  else res.end(body);
 }
 
 export class HttpProxy {
@@ -111,14 +129,14 @@ export class HttpProxy {
     }
   }
 
-  /** The `request` handler of a listener on `port`. */
-  handle(req: IncomingMessage, res: ServerResponse, port: number): void {
-    new Exchange(this, req, res).start(port);
+  /** The `request` handler of a listener on `port`; `tls` is set on HTTPS ports. */
+  handle(req: ServerRequest, res: ServerReply, port: number, tls?: PortCertificates): void {
+    new Exchange(this, req, res).start(port, tls);
   }
 
   /** The `upgrade` handler of a listener on `port` (WebSocket). */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, port: number): void {
-    proxyUpgrade(this, req, socket, head, port);
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, port: number, tls?: PortCertificates): void {
+    proxyUpgrade(this, req, socket, head, port, tls);
   }
 }
 
@@ -131,28 +149,62 @@ export interface ParsedTarget {
   scheme: 'http' | 'https';
 }
 
+/** The request's authority: `Host`, or HTTP/2's `:authority` when the client sent no Host. */
+export function authorityOf(req: ServerRequest): string | undefined {
+  const host = req.headers.host;
+  if (host !== undefined || req.httpVersionMajor !== 2) return host;
+  const authority = req.headers[':authority'];
+  return typeof authority === 'string' ? authority : undefined;
+}
+
+/**
+ * What the client's connection decides about the request: 421 on HTTPS when the Host belongs
+ * to another listener than the handshake's, and the x-forwarded-client-cert value for the
+ * backend. On plain HTTP the only cost is checking that no XFCC came in.
+ */
+export function connectionVerdict(req: ServerRequest, config: CompiledConfig, tls: PortCertificates | undefined): { misdirected: boolean; xfcc: string | undefined } | undefined {
+  if (tls !== undefined) return inspectTlsRequest(req, tls, config.xfcc);
+  if (req.headers[XFCC_HEADER] === undefined) return undefined;
+  return inspectPlainRequest(req.headers, config.xfcc);
+}
+
 /** Splits the request target and resolves the rule; undefined when the target is unusable. */
-export function parseAndResolve(config: CompiledConfig, req: IncomingMessage, port: number): ParsedTarget | undefined {
+export function parseAndResolve(config: CompiledConfig, req: ServerRequest, port: number): ParsedTarget | undefined {
   const url = req.url ?? '';
   if (url.charCodeAt(0) !== 47 /* / */) return undefined;
   const mark = url.indexOf('?');
   const path = mark === -1 ? url : url.slice(0, mark);
   const query = mark === -1 ? '' : url.slice(mark + 1);
-  const host = hostOf(req.headers.host);
+  const host = hostOf(authorityOf(req));
   const listener = resolveListener(config.ports.get(port), host);
   const target = listener === undefined ? undefined : resolveRoute(listener, host, req.method ?? 'GET', path, query, req.headers);
   return { config, target, host, path, query, scheme: listener?.scheme ?? 'http' };
 }
 
-/** Outgoing request headers for the chosen backend, after forwarding headers and modifiers. */
+const PSEUDO_HEADERS = [':method', ':path', ':scheme', ':authority', ':protocol'];
+
+/**
+ * Outgoing request headers for the chosen backend, after forwarding headers, the client
+ * certificate header and modifiers. `xfcc` is the x-forwarded-client-cert value decided for the
+ * connection (undefined: none is sent, whatever the client sent).
+ */
 export function upstreamHeaders(
-  req: IncomingMessage,
+  req: ServerRequest,
   config: CompiledConfig,
   scheme: 'http' | 'https',
   action: CompiledAction,
   backend: CompiledBackend,
+  xfcc: string | undefined,
 ): HeaderMap {
   const headers = endToEndRequestHeaders(req.headers);
+  if (req.httpVersionMajor === 2) {
+    // HTTP/2 carries the target in pseudo-headers; the backend gets an ordinary Host.
+    for (const name of PSEUDO_HEADERS) Reflect.deleteProperty(headers, name);
+    const authority = authorityOf(req);
+    if (authority !== undefined) headers.host = authority;
+  }
+  if (xfcc !== undefined) headers[XFCC_HEADER] = xfcc;
+  else if (headers[XFCC_HEADER] !== undefined) Reflect.deleteProperty(headers, XFCC_HEADER);
   addForwardingHeaders(headers, req.headers, { scheme, remoteAddress: req.socket.remoteAddress, trusted: config.trustForwarded });
   if (action.rewriteHost !== undefined) headers.host = action.rewriteHost;
   if (action.requestHeaders !== undefined) applyHeaderModifier(headers, action.requestHeaders);
@@ -166,7 +218,9 @@ export function upstreamPath(action: CompiledAction, target: RouteTarget, parsed
   return parsed.query === '' ? path : `${path}?${parsed.query}`;
 }
 
-function hasBody(req: IncomingMessage): boolean {
+function hasBody(req: ServerRequest): boolean {
+  // HTTP/2 needs no length or chunking to carry a body: only END_STREAM on the headers says none.
+  if (req.httpVersionMajor === 2) return !(req as Http2ServerRequest).stream.endAfterHeaders;
   const length = req.headers['content-length'];
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
@@ -179,10 +233,15 @@ const discardHandler: Dispatcher.DispatchHandler = {
   onResponseError() {},
 };
 
+function hasAny(record: object): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
 class Exchange {
   private readonly proxy: HttpProxy;
-  private readonly req: IncomingMessage;
-  private readonly res: ServerResponse;
+  private readonly req: ServerRequest;
+  private readonly res: ServerReply;
   private readonly startedAt = performance.now();
   private stats: RequestStats | undefined;
   private action: CompiledAction | undefined;
@@ -199,20 +258,27 @@ class Exchange {
   private requestTimer: NodeJS.Timeout | undefined;
   private finished = false;
   private span: Span | undefined;
+  private target: RouteTarget | undefined;
 
-  constructor(proxy: HttpProxy, req: IncomingMessage, res: ServerResponse) {
+  constructor(proxy: HttpProxy, req: ServerRequest, res: ServerReply) {
     this.proxy = proxy;
     this.req = req;
     this.res = res;
   }
 
-  start(port: number): void {
+  start(port: number, tls: PortCertificates | undefined): void {
     const { proxy, req, res } = this;
     proxy.requestStarted();
     res.once('close', this.onClientClose);
     const config = proxy.source.current;
     if (config === undefined) {
       this.answer(503);
+      return;
+    }
+    const verdict = connectionVerdict(req, config, tls);
+    if (verdict?.misdirected === true) {
+      this.stats = config.notFoundStats;
+      this.answer(421);
       return;
     }
     const parsed = parseAndResolve(config, req, port);
@@ -222,6 +288,7 @@ class Exchange {
       return;
     }
     const target = parsed.target;
+    this.target = target;
     this.method = req.method ?? 'GET';
     if (proxy.tracing !== undefined) {
       this.span = proxy.tracing.startServer(target === undefined ? this.method : `${this.method} ${target.action.route}`, req.headers, {
@@ -267,7 +334,7 @@ class Exchange {
     }
 
     this.path = upstreamPath(action, target, parsed, req.url ?? '/');
-    const headers = upstreamHeaders(req, config, parsed.scheme, action, backend);
+    const headers = upstreamHeaders(req, config, parsed.scheme, action, backend, verdict?.xfcc);
     this.headers = headers;
     if (hasBody(req)) {
       this.replayable = false;
@@ -360,13 +427,15 @@ class Exchange {
     this.res.once('drain', this.onDrain);
   }
 
-  responseEnd(attempt: Attempt): void {
+  responseEnd(attempt: Attempt, trailers: Record<string, string | string[] | undefined> | undefined): void {
     attempt.finish('response');
     if (attempt !== this.attempt || this.finished) return;
     if (attempt.discarding) {
       this.retry(attempt.status, 'status');
       return;
     }
+    // Trailers (gRPC's grpc-status) pass through; HTTP/1.1 clients get them after a chunked body.
+    if (trailers !== undefined && hasAny(trailers)) this.res.addTrailers(trailers);
     this.res.end();
     this.finish(attempt.status);
   }
@@ -438,10 +507,14 @@ class Exchange {
     this.finish(499);
   };
 
-  /** Answers from the dataplane itself. */
+  /** Answers from the dataplane itself; errors to gRPC requests are gRPC-shaped. */
   private answer(status: number, headers?: HeaderMap): void {
     if (this.finished) return;
-    sendLocal(this.res, status, headers);
+    if (status >= 400 && headers === undefined && (this.target?.grpc === true || isGrpcRequest(this.req.headers))) {
+      sendGrpcError(this.res, status, MESSAGES.get(status) ?? 'error');
+    } else {
+      sendLocal(this.res, status, headers);
+    }
     this.finish(status);
   }
 
@@ -508,8 +581,8 @@ class Attempt implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(): void {
-    this.exchange.responseEnd(this);
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+    this.exchange.responseEnd(this, trailers);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {

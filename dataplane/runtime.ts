@@ -39,8 +39,9 @@ export class ConfigRuntime implements ConfigSource {
     const started = performance.now();
     let compiled: CompiledConfig;
     try {
-      compiled = await compileConfig(published, { upstreams, metrics });
-      await listeners.openMissing(compiled.ports.keys());
+      compiled = await compileConfig(published, { upstreams, metrics, secureContexts: this.secureContexts });
+      // New ports opened, HTTPS certificates swapped (new handshakes), HTTP↔HTTPS ports re-opened.
+      await listeners.prepare(compiled.ports.values());
       // TLS/TCP ports: opened, re-routed or closed in one step (connections in progress keep their backend).
       await this.options.streams?.apply(compileStreamPorts(published.config, this.secureContexts));
       this.secureContexts.sweep();
@@ -56,9 +57,6 @@ export class ConfigRuntime implements ConfigSource {
     });
     upstreams.retainOnly(compiled.upstreams);
     metrics.configApplySeconds.observe((performance.now() - started) / 1000);
-    if (compiled.unsupportedListeners.length > 0) {
-      log.warn({ listeners: compiled.unsupportedListeners }, 'listeners with these protocols are not served by this dataplane version');
-    }
     return compiled;
   }
 }

@@ -9,10 +9,11 @@ import type { Dispatcher } from 'undici';
 import { isPreflight } from './filters/cors.ts';
 import { redirectLocation } from './filters/redirect.ts';
 import type { HeaderMap } from './filters/headers.ts';
-import { parseAndResolve, upstreamHeaders, upstreamPath, type HttpProxy } from './proxy.ts';
+import { connectionVerdict, parseAndResolve, upstreamHeaders, upstreamPath, type HttpProxy } from './proxy.ts';
+import type { PortCertificates } from './tls/certificates.ts';
 import type { RequestStats } from './telemetry/metrics.ts';
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 421: 'Misdirected Request', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
 
 function writeHead(socket: Duplex, status: number, reason: string, headers: HeaderMap): void {
   let head = `HTTP/1.1 ${status} ${reason}\r\n`;
@@ -33,7 +34,7 @@ function refuse(socket: Duplex, status: number, headers: HeaderMap = {}): void {
   }
 }
 
-export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Duplex, head: Buffer, port: number): void {
+export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Duplex, head: Buffer, port: number, tls: PortCertificates | undefined): void {
   socket.on('error', () => socket.destroy());
   const started = performance.now();
   let stats: RequestStats | undefined;
@@ -43,6 +44,13 @@ export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Dup
   const config = proxy.source.current;
   if (config === undefined) {
     refuse(socket, 503);
+    return;
+  }
+  const verdict = connectionVerdict(req, config, tls);
+  if (verdict?.misdirected === true) {
+    stats = config.notFoundStats;
+    refuse(socket, 421);
+    done(421);
     return;
   }
   const parsed = parseAndResolve(config, req, port);
@@ -80,7 +88,7 @@ export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Dup
     done(503);
     return;
   }
-  const headers = upstreamHeaders(req, config, parsed.scheme, action, backend);
+  const headers = upstreamHeaders(req, config, parsed.scheme, action, backend, verdict?.xfcc);
   const protocol = req.headers.upgrade ?? 'websocket';
   proxy.requestStarted();
   let ended = false;

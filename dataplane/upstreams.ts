@@ -6,9 +6,17 @@
  * in successive configs; pools of endpoints that left the config are closed after a grace period
  * so requests still running on the previous config can finish (and retry) on them.
  */
+import type { ConnectionOptions } from 'node:tls';
 import { Pool } from 'undici';
 
-export type WireProtocol = 'http1' | 'h2c';
+/** HTTP/1.1 or h2c in the clear; over TLS, HTTP/1.1 (`https1`) or HTTP/2 negotiated by ALPN (`h2`). */
+export type WireProtocol = 'http1' | 'h2c' | 'https1' | 'h2';
+
+/** TLS settings of an upstream and a key identifying them (same key, same settings). */
+export interface UpstreamTls {
+  readonly key: string;
+  readonly options: ConnectionOptions;
+}
 
 export interface UpstreamOptions {
   /** How long an endpoint is skipped after a failed connect. */
@@ -30,16 +38,19 @@ export class Upstream {
   retireTimer: NodeJS.Timeout | undefined;
   private readonly ejectMs: number;
 
-  constructor(key: string, protocol: WireProtocol, address: string, port: number, options: UpstreamOptions) {
+  constructor(key: string, protocol: WireProtocol, address: string, port: number, options: UpstreamOptions, tls?: UpstreamTls) {
     this.key = key;
     this.protocol = protocol;
     this.ejectMs = options.ejectMs;
-    this.origin = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+    const secure = protocol === 'https1' || protocol === 'h2';
+    if (secure && tls === undefined) throw new Error(`${protocol} upstream ${address}:${port} needs TLS settings`);
+    this.origin = `${secure ? 'https' : 'http'}://${address.includes(':') ? `[${address}]` : address}:${port}`;
     this.pool = new Pool(this.origin, {
       connectTimeout: options.connectTimeoutMs,
       keepAliveTimeout: 4_000,
+      ...(secure ? { connect: { ...tls?.options, ALPNProtocols: protocol === 'h2' ? ['h2', 'http/1.1'] : ['http/1.1'] } } : {}),
       // Pool builds its connector from the top-level `useH2c`; its clients read `h2Options`.
-      ...(protocol === 'h2c' ? { allowH2: true, useH2c: true, h2Options: { useH2c: true } } : { allowH2: false }),
+      ...(protocol === 'h2c' ? { allowH2: true, useH2c: true, h2Options: { useH2c: true } } : { allowH2: protocol === 'h2' }),
     });
   }
 
@@ -61,11 +72,12 @@ export class UpstreamRegistry {
     this.options = { ...defaultUpstreamOptions, ...options };
   }
 
-  acquire(protocol: WireProtocol, address: string, port: number): Upstream {
-    const key = `${protocol} ${address} ${port}`;
+  /** The shared upstream for an endpoint; `tls` is required for `https1` and `h2`. */
+  acquire(protocol: WireProtocol, address: string, port: number, tls?: UpstreamTls): Upstream {
+    const key = tls === undefined ? `${protocol} ${address} ${port}` : `${protocol} ${address} ${port} ${tls.key}`;
     let upstream = this.upstreams.get(key);
     if (upstream === undefined) {
-      upstream = new Upstream(key, protocol, address, port, this.options);
+      upstream = new Upstream(key, protocol, address, port, this.options, tls);
       this.upstreams.set(key, upstream);
     } else if (upstream.retireTimer !== undefined) {
       clearTimeout(upstream.retireTimer);
