@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import type { TLSSocket } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
 import t from 'tap';
 import type { Certificate, DataplaneConfig, HttpsListener } from '../../api-types/dataplane-config.ts';
 import { startEcho, type EchoServer } from '../harness/echo/server.ts';
@@ -44,7 +44,8 @@ async function httpsGet(port: number, options: { servername: string; host?: stri
   });
   req.end();
   const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
-  const served = (res.socket as TLSSocket).getPeerX509Certificate()?.subject ?? '';
+  const socket = res.socket as { getPeerX509Certificate?: () => X509Certificate | undefined };
+  const served = socket.getPeerX509Certificate?.()?.subject ?? '';
   let text = '';
   res.setEncoding('utf8');
   for await (const chunk of res) text += chunk as string;
@@ -107,7 +108,7 @@ t.test('HTTPS, mTLS and XFCC served from published configs', async (t) => {
 
   t.test('h2 over TLS, and 421 when the authority belongs to the other listener', async (t) => {
     const session = h2connect(`https://127.0.0.1:${sniPort}`, { servername: 'a.example.test', ca: ca.certPem });
-    t.teardown(() => session.close());
+    t.teardown(() => { session.close(); });
     t.equal(session.alpnProtocol ?? (await once(session, 'connect'), session.alpnProtocol), 'h2');
     const ok = await h2get(session, 'a.example.test');
     t.equal(ok.status, 200);
@@ -140,7 +141,7 @@ t.test('HTTPS, mTLS and XFCC served from published configs', async (t) => {
     t.equal(forged.status, 200);
     t.equal(forged.echo?.headers['X-Forwarded-Client-Cert'], undefined);
     const session = h2connect(`http://127.0.0.1:${plainPort}`);
-    t.teardown(() => session.close());
+    t.teardown(() => { session.close(); });
     const h2c = await h2get(session, 'plain.example.test', { 'x-forwarded-client-cert': FORGED, 'x-test': 'h2c' });
     t.equal(h2c.status, 200);
     t.equal(h2c.echo?.host, 'plain.example.test');
@@ -150,7 +151,7 @@ t.test('HTTPS, mTLS and XFCC served from published configs', async (t) => {
 
   t.test('a new version swaps certificates for new handshakes; an open h2 session keeps working', async (t) => {
     const session = h2connect(`https://127.0.0.1:${sniPort}`, { servername: 'a.example.test', ca: ca.certPem });
-    t.teardown(() => session.close());
+    t.teardown(() => { session.close(); });
     t.equal((await h2get(session, 'a.example.test')).status, 200);
     await publish(client, gateway, published(config(2), 2));
     await waitForVersion(dataplane, 2);
