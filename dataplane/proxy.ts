@@ -22,7 +22,7 @@ import {
 } from './filters/headers.ts';
 import { modifyPath } from './filters/paths.ts';
 import { redirectLocation } from './filters/redirect.ts';
-import { isGrpcRequest, sendGrpcError } from './grpc/errors.ts';
+import { isGrpcRequest, respondTrailersOnly, sendGrpcError } from './grpc/errors.ts';
 import { hostOf } from './hostnames.ts';
 import type { ServerReply, ServerRequest } from './listeners.ts';
 import { resolveListener, resolveRoute } from './resolve.ts';
@@ -259,6 +259,7 @@ class Exchange {
   private finished = false;
   private span: Span | undefined;
   private target: RouteTarget | undefined;
+  private trailersOnly = false;
 
   constructor(proxy: HttpProxy, req: ServerRequest, res: ServerReply) {
     this.proxy = proxy;
@@ -411,12 +412,18 @@ class Exchange {
     if (action.responseHeaders !== undefined) applyHeaderModifier(headers, action.responseHeaders);
     if (backend.responseHeaders !== undefined) applyHeaderModifier(headers, backend.responseHeaders);
     if (action.cors !== undefined) addActualResponseHeaders(action.cors, this.req.headers.origin, headers);
+    if (headers['grpc-status'] !== undefined) {
+      // gRPC puts grpc-status in the headers only in a trailers-only response: no body follows.
+      respondTrailersOnly(this.res, status, headers);
+      this.trailersOnly = true;
+      return true;
+    }
     this.res.writeHead(status, headers);
     return true;
   }
 
   write(chunk: Buffer): boolean {
-    return this.res.write(chunk);
+    return this.trailersOnly || this.res.write(chunk);
   }
 
   readonly onDrain = (): void => {
@@ -435,8 +442,10 @@ class Exchange {
       return;
     }
     // Trailers (gRPC's grpc-status) pass through; HTTP/1.1 clients get them after a chunked body.
-    if (trailers !== undefined && hasAny(trailers)) this.res.addTrailers(trailers);
-    this.res.end();
+    if (!this.trailersOnly) {
+      if (trailers !== undefined && hasAny(trailers)) this.res.addTrailers(trailers);
+      this.res.end();
+    }
     this.finish(attempt.status);
   }
 

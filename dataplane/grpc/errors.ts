@@ -72,12 +72,31 @@ export interface GrpcErrorTarget {
   destroy(): unknown;
 }
 
+/** An HTTP/2 compat response exposes its stream; HTTP/1.1 responses have none. */
+interface WithStream {
+  readonly stream?: { respond(headers: OutgoingHttpHeaders, options: { endStream: boolean }): void } | undefined;
+}
+
+/**
+ * Sends a trailers-only response: status and headers in one HEADERS frame that ends the stream.
+ * gRPC clients read `grpc-status` from the headers only when they end the stream; the compat
+ * API's writeHead + end would send an extra empty DATA frame and the status would be lost.
+ */
+export function respondTrailersOnly(res: GrpcErrorTarget, status: number, headers: OutgoingHttpHeaders): void {
+  const stream = (res as WithStream).stream;
+  if (stream === undefined) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  stream.respond({ ...headers, ':status': status }, { endStream: true });
+}
+
 /** Answers a gRPC request with a trailers-only error (HTTP 200, status in headers). */
 export function sendGrpcError(res: GrpcErrorTarget, httpStatus: number, message: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(200, grpcErrorHeaders(httpStatus, message));
-  res.end();
+  respondTrailersOnly(res, 200, grpcErrorHeaders(httpStatus, message));
 }
