@@ -9,14 +9,17 @@
  * - https_rps / nginx_https_rps: wrk over HTTPS (keep-alive, HTTP/1.1) through Weir's HTTPS
  *   server and HTTP proxy to a backend, and through nginx terminating TLS in front of the same
  *   backend (nginx `return 200`), in the same run. wrk is pinned to CPU 1.
- * - grpc_rps: null — the HTTP proxy does not accept HTTP/2 frontends yet (see the report).
+ * - grpc_rps / grpc_direct_rps: unary gRPC calls (grpc-js client, one HTTP/2 connection, 64 in
+ *   flight) through Weir's HTTP port (h2c with prior knowledge) to a grpc-js h2c backend, and
+ *   straight to the backend. Client and backend run in their own processes (tls-grpc/load.ts),
+ *   pinned to CPU 1 and 0; Weir runs in this process with its real listener set.
  *
  * Needs the Debian packages nginx, wrk and util-linux (taskset).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createInterface } from 'node:readline';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,10 +28,11 @@ import { createHash } from 'node:crypto';
 import { pino } from 'pino';
 import { DATAPLANE_CONFIG_SCHEMA, type Certificate, type DataplaneConfig, type PublishedConfig } from '../../api-types/dataplane-config.ts';
 import { compileConfig } from '../../dataplane/compile.ts';
+import { ListenerSet } from '../../dataplane/listeners.ts';
 import { HttpProxy } from '../../dataplane/proxy.ts';
 import { DataplaneMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { PortCertificates, SecureContextCache, type TlsListenerSpec } from '../../dataplane/tls/certificates.ts';
-import { createHttpsServer } from '../../dataplane/tls/https-server.ts';
+import { createHttpsServer, currentCertificates } from '../../dataplane/tls/https-server.ts';
 import { UpstreamRegistry } from '../../dataplane/upstreams.ts';
 import { createCertificateAuthority, type CertificateAuthority } from '../../tests/harness/pki.ts';
 import { freePorts } from '../../tests/harness/ports.ts';
@@ -39,6 +43,9 @@ const HANDSHAKE_ROUNDS = 3;
 const HANDSHAKE_CONCURRENCY = 16;
 const WRK_SECONDS = 8;
 const CONNECTIONS = 64;
+const GRPC_SECONDS = 8;
+const GRPC_CONCURRENCY = 64;
+const GRPC_LOAD = join(import.meta.dirname, 'tls-grpc', 'load.ts');
 
 function requireTool(name: string, pkg = name): void {
   if (spawnSync('sh', ['-c', `command -v ${name}`]).status !== 0) throw new Error(`${name} is required: apt-get install -y ${pkg}`);
@@ -203,8 +210,8 @@ export async function run(): Promise<void> {
     certificates: [{ certPem: serverCert.chainPem, keyPem: serverCert.keyPem, dnsNames: ['bench.example.com'] }],
     caBundles: [],
   }, cache);
-  // HTTP/1.1 requests on the HTTP/2 server (allowHTTP1) are plain IncomingMessage/ServerResponse.
-  const weir = createHttpsServer(table, (req, res) => { proxy.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse, routePort!); });
+  // As the listener set does: the proxy gets the port's certificates (421 check, XFCC per connection).
+  const weir = createHttpsServer(table, (req, res) => { proxy.handle(req, res, routePort!, currentCertificates(weir)); });
   weir.listen(weirPort, '127.0.0.1');
   await once(weir, 'listening');
   let httpsRps = 0;
@@ -224,18 +231,22 @@ export async function run(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
+  const grpc = await grpcThroughput();
+  console.log(`  grpc: ${Math.round(grpc.weir)} req/s through Weir, ${Math.round(grpc.direct)} direct`);
+
   const result = {
     handshakes_per_s_1_cert: Math.round(rates['1'] ?? 0),
     handshakes_per_s_1000_certs: Math.round(rates['1000'] ?? 0),
     https_rps: Math.round(httpsRps),
     nginx_https_rps: Math.round(nginxRps),
-    grpc_rps: null,
+    grpc_rps: Math.round(grpc.weir),
+    grpc_direct_rps: Math.round(grpc.direct),
     sni_select_ns_1_cert: Number((selectNs['1'] ?? 0).toFixed(1)),
     sni_select_ns_1000_certs: Number((selectNs['1000'] ?? 0).toFixed(1)),
     notes: {
       handshakes: 'TLS 1.3, ECDSA P-256, no resumption; client and server in one process; best of 3 alternating 2 s rounds',
       https: 'wrk -t1 -c64, HTTP/1.1 keep-alive; Weir in this process (HTTPS server + HttpProxy), nginx pinned to CPU 0, backend nginx return 200',
-      grpc_rps: 'not measured: the HTTP proxy does not accept HTTP/2 (h2/h2c) frontends yet',
+      grpc: `grpc-js unary, one HTTP/2 connection, ${String(GRPC_CONCURRENCY)} in flight, ${String(GRPC_SECONDS)} s; client on CPU 1, backend on CPU 0, Weir (listener set, h2c) in this process`,
     },
   };
   printTable('TLS', [
@@ -246,7 +257,63 @@ export async function run(): Promise<void> {
     { metric: 'SNI selection ns, 1000 certificates', value: result.sni_select_ns_1000_certs },
     { metric: 'HTTPS req/s, Weir', value: result.https_rps },
     { metric: 'HTTPS req/s, nginx', value: result.nginx_https_rps },
-    { metric: 'gRPC req/s', value: 'n/a' },
+    { metric: 'gRPC req/s, Weir (h2c)', value: result.grpc_rps },
+    { metric: 'gRPC req/s, direct', value: result.grpc_direct_rps },
   ]);
   console.log(`\nwrote ${writeResult('tls', result)}`);
+}
+
+/** Runs the load helper in its own process pinned to `cpu`; resolves with its first output line. */
+function helper(cpu: number, args: string[]): { child: ChildProcess; line: Promise<string> } {
+  const child = spawn('taskset', ['-c', String(cpu), process.execPath, GRPC_LOAD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const line = new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => { reject(new Error(`tls-grpc/load.ts ${args[0] ?? ''} exited with ${String(code)}`)); });
+  });
+  return { child, line };
+}
+
+async function grpcClient(port: number, seconds: number): Promise<number> {
+  const { line } = helper(1, ['client', String(port), String(seconds), String(GRPC_CONCURRENCY)]);
+  const result = JSON.parse(await line) as { rps: number; errors: number };
+  if (result.errors > 0) console.log(`  grpc client reported ${String(result.errors)} errors`);
+  return result.rps;
+}
+
+/** Unary gRPC through Weir's HTTP port (h2c) and straight to the backend. */
+async function grpcThroughput(): Promise<{ weir: number; direct: number }> {
+  const backend = helper(0, ['backend']);
+  const upstreams = new UpstreamRegistry();
+  const [weirPort] = await freePorts(1);
+  const listeners: { set: ListenerSet | undefined } = { set: undefined };
+  try {
+    const backendPort = Number(await backend.line);
+    const config: DataplaneConfig = {
+      schema: DATAPLANE_CONFIG_SCHEMA,
+      gateway: { namespace: 'bench', name: 'gw' },
+      listeners: [{ id: 'bench/gw/grpc', port: weirPort!, protocol: 'HTTP', rules: [{ hostnames: [], match: { path: { type: 'PathPrefix', value: '/bench.Echo' }, headers: [], queryParams: [] }, action: 0, grpc: true }] }],
+      actions: [{ id: 'g', route: { kind: 'GRPCRoute', namespace: 'bench', name: 'g' }, mirrors: [], backends: [{ clusterId: 'g', weight: 1 }], timeouts: {} }],
+      clusters: [{ id: 'g', backend: { kind: 'Service', namespace: 'bench', name: 'g' }, protocol: 'h2c', endpoints: [{ address: '127.0.0.1', port: backendPort, ready: true }] }],
+      certificates: [],
+      caBundles: [],
+      xfcc: { mode: 'SanitizeSet', subject: true, cert: false, chain: false, uri: true, dns: true },
+      trustedProxyHops: 0,
+    };
+    const compiled = await compileConfig(published(config), { upstreams, metrics: new DataplaneMetrics({ processMetrics: false }) });
+    const proxy = new HttpProxy({ source: { current: compiled }, log: pino({ level: 'silent' }), tracing: undefined });
+    listeners.set = new ListenerSet(
+      { request: (req, res, port, tls) => { proxy.handle(req, res, port, tls); }, upgrade: (req, socket, head, port, tls) => { proxy.upgrade(req, socket, head, port, tls); } },
+      { host: '127.0.0.1', keepAliveTimeoutMs: 60_000, drainTimeoutMs: 1_000 },
+    );
+    await listeners.set.prepare(compiled.ports.values());
+    await grpcClient(weirPort!, 2); // warm-up
+    const weir = await grpcClient(weirPort!, GRPC_SECONDS);
+    const direct = await grpcClient(backendPort, GRPC_SECONDS);
+    return { weir, direct };
+  } finally {
+    await listeners.set?.closeAll();
+    await upstreams.closeAll();
+    await stop(backend.child);
+  }
 }
