@@ -16,7 +16,7 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** How long a connection may stay silent before it has said which protocol it speaks. */
 const FIRST_BYTES_TIMEOUT_MS = 30_000;
 
-/** 'h2' when `head` is (a prefix of, for `complete` false) the HTTP/2 preface, 'http1' when it cannot be, undefined when undecided. */
+/** `h2` when `head` starts with the HTTP/2 client preface, `http1` when it cannot, undefined while `head` is a shorter prefix of it. */
 export function classifyPreface(head: Buffer): 'h2' | 'http1' | undefined {
   const length = Math.min(head.length, PREFACE.length);
   for (let i = 0; i < length; i++) if (head[i] !== PREFACE[i]) return 'http1';

@@ -1,11 +1,13 @@
 // gRPC through a whole dataplane with @grpc/grpc-js on both sides: the client speaks h2c with
-// prior knowledge to Weir's HTTP port, Weir proxies to grpc-js h2c backends. GRPCRoute matches
+// prior knowledge to Weir's HTTP port (and h2 over TLS to its HTTPS port), Weir proxies to
+// grpc-js h2c backends. GRPCRoute matches
 // arrive as rules with `grpc: true` (service/method as Exact or RegularExpression paths, header
 // matches). Messages are raw bytes (identity serializers), so no generated code is needed.
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import type { Cluster } from '../../api-types/dataplane-config.ts';
 import { freePorts, redis, redisClient, type TestContext } from '../harness/index.ts';
+import { createCertificateAuthority } from '../harness/pki.ts';
 import { action, dataplaneConfig, newGateway, publish, published, rule, startDataplane, waitForVersion } from './dataplane-fixtures.ts';
 
 const bytes = (buffer: Buffer): Buffer => buffer;
@@ -68,22 +70,29 @@ t.test('gRPC unary and bidirectional streaming through Weir', async (t) => {
   const [alpha, beta] = await Promise.all([backend(t, 'alpha'), backend(t, 'beta')]);
   const { url } = await redis();
   const redisConnection = await redisClient(t);
-  const [port] = (await freePorts(1)) as [number];
+  const [port, tlsPort] = (await freePorts(2)) as [number, number];
   const gateway = newGateway();
   const dataplane = await startDataplane(t, url, gateway);
   const grpcRule = (actionIndex: number, extra: Parameters<typeof rule>[1]): ReturnType<typeof rule> => rule(actionIndex, { grpc: true, ...extra });
-  const config = dataplaneConfig(gateway, {
-    listeners: [{
-      id: 'test/gw/grpc', port, protocol: 'HTTP', rules: [
-        // In the translator's precedence order: exact paths, then prefixes with headers, then regexes.
-        grpcRule(0, { path: { type: 'Exact', value: '/test.Echo/Unary' } }),
-        grpcRule(1, { path: { type: 'PathPrefix', value: '/test.Other' }, headers: [{ type: 'Exact', name: 'x-tenant', value: 'blue' }] }),
-        grpcRule(0, { path: { type: 'RegularExpression', value: '/test\\.Echo/B[a-z]+' } }),
+  const rules = [
+    // In the translator's precedence order: exact paths, then prefixes with headers, then regexes.
+    grpcRule(0, { path: { type: 'Exact', value: '/test.Echo/Unary' } }),
+    grpcRule(1, { path: { type: 'PathPrefix', value: '/test.Other' }, headers: [{ type: 'Exact', name: 'x-tenant', value: 'blue' }] }),
+    grpcRule(0, { path: { type: 'RegularExpression', value: '/test\\.Echo/B[a-z]+' } }),
+  ];
+  const ca = await createCertificateAuthority({ commonName: 'grpc-ca' });
+  const serverCert = await ca.issueServer({ commonName: 'grpc', dnsNames: ['grpc.example.test'] });
+  const config = {
+    ...dataplaneConfig(gateway, {
+      listeners: [
+        { id: 'test/gw/grpc', port, protocol: 'HTTP', rules },
+        { id: 'test/gw/grpcs', port: tlsPort, protocol: 'HTTPS', hostname: 'grpc.example.test', certificates: [0], rules },
       ],
-    }],
-    actions: [action('alpha', 'alpha', { route: { kind: 'GRPCRoute', namespace: 'test', name: 'alpha' } }), action('beta', 'beta', { route: { kind: 'GRPCRoute', namespace: 'test', name: 'beta' } })],
-    clusters: [cluster('alpha', alpha), cluster('beta', beta)],
-  });
+      actions: [action('alpha', 'alpha', { route: { kind: 'GRPCRoute', namespace: 'test', name: 'alpha' } }), action('beta', 'beta', { route: { kind: 'GRPCRoute', namespace: 'test', name: 'beta' } })],
+      clusters: [cluster('alpha', alpha), cluster('beta', beta)],
+    }),
+    certificates: [{ certPem: serverCert.chainPem, keyPem: serverCert.keyPem, dnsNames: ['grpc.example.test'] }],
+  };
   await publish(redisConnection, gateway, published(config, 1));
   await waitForVersion(dataplane, 1);
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'grpc.example.test' });
@@ -116,8 +125,17 @@ t.test('gRPC unary and bidirectional streaming through Weir', async (t) => {
   t.same(replies, ['alpha:one', 'alpha:two', 'alpha:three'], 'service/method RegularExpression, streaming both ways');
   t.equal((await status).code, grpc.status.OK, 'trailers reached the client');
 
+  // The same routes over TLS (ALPN h2) on the HTTPS listener.
+  const secure = new grpc.Client(`127.0.0.1:${tlsPort}`, grpc.credentials.createSsl(Buffer.from(ca.certPem)), {
+    'grpc.ssl_target_name_override': 'grpc.example.test',
+    'grpc.default_authority': 'grpc.example.test',
+  });
+  t.teardown(() => { secure.close(); });
+  t.equal(await unary(secure, '/test.Echo/Unary', 'over tls'), 'alpha:over tls', 'gRPC over TLS');
+  t.equal((await unaryError(secure, '/test.Missing/Call', 'hi')).code, grpc.status.UNIMPLEMENTED, 'no route over TLS: UNIMPLEMENTED');
+
   // Backend gone: a gRPC-shaped UNAVAILABLE, not an HTML error page.
-  const down = dataplaneConfig(gateway, { ...config, listeners: config.listeners, actions: config.actions, clusters: [cluster('alpha', (await freePorts(1))[0]!), cluster('beta', beta)] });
+  const down = { ...config, clusters: [cluster('alpha', (await freePorts(1))[0]!), cluster('beta', beta)] };
   await publish(redisConnection, gateway, published(down, 2));
   await waitForVersion(dataplane, 2);
   t.equal((await unaryError(client, '/test.Echo/Unary', 'hello')).code, grpc.status.UNAVAILABLE, 'no reachable endpoint: UNAVAILABLE');
