@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { configKey } from '../../api-types/redis-contract.ts';
 import type { PublishedConfig } from '../../api-types/dataplane-config.ts';
-import { kube, poll, uniqueName, type KubeHarness, type TestContext } from '../harness/index.ts';
+import { kube, poll, redis, uniqueName, type KubeHarness, type TestContext } from '../harness/index.ts';
 import { repoRoot } from '../harness/paths.ts';
 
 export const GROUP = 'gateway.networking.k8s.io';
@@ -17,6 +17,8 @@ export interface OperatorSetup {
   readonly leaseName: string;
   readonly leaseNamespace: string;
   readonly kubeconfigPath: string;
+  /** The harness's Redis, which every operator of the test publishes to. */
+  readonly redisUrl: string;
 }
 
 export interface OperatorProcess {
@@ -39,7 +41,8 @@ export async function operatorSetup(t: TestContext, leaseNamespace: string): Pro
   });
   if (applied.exitCode !== 0) throw new Error(applied.stderr);
   t.teardown(() => k.kubectl(['delete', 'gatewayclass', className, '--ignore-not-found', '--wait=false']));
-  return { controllerName, className, leaseName: `lease-${className}`, leaseNamespace, kubeconfigPath: k.kubeconfigPath };
+  const { url: redisUrl } = await redis();
+  return { controllerName, className, leaseName: `lease-${className}`, leaseNamespace, kubeconfigPath: k.kubeconfigPath, redisUrl };
 }
 
 export function startOperator(t: TestContext, setup: OperatorSetup, name: string, env: Record<string, string> = {}): OperatorProcess {
@@ -49,6 +52,7 @@ export function startOperator(t: TestContext, setup: OperatorSetup, name: string
     env: {
       ...process.env,
       KUBECONFIG: setup.kubeconfigPath,
+      REDIS_URL: setup.redisUrl,
       POD_NAME: name,
       POD_NAMESPACE: setup.leaseNamespace,
       WEIR_CONTROLLER_NAME: setup.controllerName,

@@ -58,7 +58,7 @@ t.test('provisioned ServiceAccount, Deployment and Service; kubectl scale is lef
   const k = await kube();
   const ns = await testNamespace(t, 'op-infra');
   const setup = await operatorSetup(t, ns);
-  startOperator(t, setup, 'op-infra', { WEIR_DATAPLANE_IMAGE: 'weir/dataplane:test', REDIS_URL: process.env.WEIR_TEST_REDIS_URL ?? '', WEIR_PROVISION_RESYNC_MS: '2000' });
+  startOperator(t, setup, 'op-infra', { WEIR_DATAPLANE_IMAGE: 'weir/dataplane:test', WEIR_PROVISION_RESYNC_MS: '2000' });
   await apply(k, `apiVersion: gateway.weir.dev/v1alpha1
 kind: WeirParameters
 metadata: { name: big, namespace: ${ns} }
@@ -92,7 +92,7 @@ spec:
   t.same(container?.resources?.requests, { cpu: '100m', memory: '64Mi' });
   const env = new Map(container?.env?.map((entry) => [entry.name, entry]));
   t.equal(env.get('WEIR_GATEWAY')?.value, `${ns}/edge`);
-  t.equal(env.get('REDIS_URL')?.value, process.env.WEIR_TEST_REDIS_URL);
+  t.equal(env.get('REDIS_URL')?.value, setup.redisUrl);
   t.equal(env.get('POD_NAME')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name', 'POD_NAME from the downward API');
   t.equal(container?.readinessProbe?.httpGet?.path, '/readyz');
   t.ok((deployment.spec?.template.spec?.terminationGracePeriodSeconds ?? 0) >= 30);
