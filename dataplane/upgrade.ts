@@ -4,6 +4,7 @@
  * sockets are piped together.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { isPreflight } from './filters/cors.ts';
@@ -126,6 +127,9 @@ export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Dup
     },
     onRequestUpgrade(_controller, statusCode, responseHeaders, upstreamSocket) {
       answered = true;
+      // An upgraded connection lives as long as its peers want: no idle timeout from the server
+      // it was accepted by (HTTPS ports time idle HTTP/1.1 connections out).
+      (socket as Partial<Socket>).setTimeout?.(0);
       const out = { ...(responseHeaders as HeaderMap) };
       writeHead(socket, statusCode, 'Switching Protocols', out);
       if (head.length > 0) upstreamSocket.write(head);

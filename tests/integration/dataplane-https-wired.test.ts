@@ -5,6 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import type { X509Certificate } from 'node:crypto';
 import t from 'tap';
+import { WebSocket, type ClientOptions } from 'ws';
 import type { Certificate, DataplaneConfig, HttpsListener } from '../../api-types/dataplane-config.ts';
 import { startEcho, type EchoServer } from '../harness/echo/server.ts';
 import { freePorts, redis, redisClient } from '../harness/index.ts';
@@ -86,7 +87,7 @@ t.test('HTTPS, mTLS and XFCC served from published configs', async (t) => {
         { id: 'test/gw/http', port: plainPort, protocol: 'HTTP', rules: [rule(0)] },
       ],
       actions: [action('echo', 'echo')],
-      clusters: [echoCluster('echo', [echo])],
+      clusters: [echoCluster('echo', [echo], 'ws')],
     }),
     certificates: [certificate(aCert, ['a.example.test', 'mtls.example.test']), certificate(wildCert, ['*.wild.example.test']), certificate(rotatedCert, ['a.example.test'])],
     caBundles: [clientCa.certPem],
@@ -118,6 +119,17 @@ t.test('HTTPS, mTLS and XFCC served from published configs', async (t) => {
     t.equal(misdirected.status, 421, 'coalesced request for another listener');
     const http1 = await httpsGet(sniPort, { servername: 'a.example.test', host: 'x.wild.example.test' });
     t.equal(http1.status, 421, 'HTTP/1.1 Host of another listener');
+  });
+
+  t.test('WebSocket over TLS (HTTP/1.1 upgrade on the HTTPS port)', async (t) => {
+    // ws hands `servername` on to tls.connect (its ClientOptions type does not list it).
+    const options: ClientOptions & { servername: string } = { servername: 'a.example.test', ca: ca.certPem, headers: { host: 'a.example.test' } };
+    const socket = new WebSocket(`wss://127.0.0.1:${sniPort}/ws`, options);
+    t.teardown(() => { socket.terminate(); });
+    await once(socket, 'open');
+    socket.send('over tls');
+    const [reply] = (await once(socket, 'message')) as [Buffer];
+    t.equal(reply.toString(), 'over tls');
   });
 
   t.test('AllowValidOnly: no client certificate, no connection; XFCC byte-exact (SanitizeSet default details)', async (t) => {
