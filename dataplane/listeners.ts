@@ -64,6 +64,7 @@ interface OpenPort {
 }
 
 const EADDRINUSE_RETRIES = 20;
+const RELEASE_TIMEOUT_MS = 2_000;
 
 export class ListenerSet {
   private readonly open = new Map<number, OpenPort>();
@@ -102,6 +103,23 @@ export class ListenerSet {
     } catch (error) {
       await Promise.all(opened.map((port) => this.close(port)));
       throw error;
+    }
+  }
+
+  /**
+   * Stops listening on those of `ports` that are open (their in-flight requests drain in the
+   * background), so another listener set (TLS/TCP) can bind them. Resolves once they are released.
+   */
+  async release(ports: Iterable<number>): Promise<void> {
+    const releasing: (Server | Http2SecureServer)[] = [];
+    for (const port of ports) {
+      const entry = this.open.get(port);
+      if (entry === undefined) continue;
+      releasing.push(entry.server);
+      void this.close(port);
+    }
+    for (let waited = 0; releasing.some((server) => server.listening) && waited < RELEASE_TIMEOUT_MS; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 

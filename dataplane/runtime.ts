@@ -40,10 +40,13 @@ export class ConfigRuntime implements ConfigSource {
     let compiled: CompiledConfig;
     try {
       compiled = await compileConfig(published, { upstreams, metrics, secureContexts: this.secureContexts });
-      // New ports opened, HTTPS certificates swapped (new handshakes), HTTP↔HTTPS ports re-opened.
-      await listeners.prepare(compiled.ports.values());
-      // TLS/TCP ports: opened, re-routed or closed in one step (connections in progress keep their backend).
-      await this.options.streams?.apply(compileStreamPorts(published.config, this.secureContexts));
+      const streamPorts = compileStreamPorts(published.config, this.secureContexts);
+      // A port number moving from HTTP(S) to TLS/TCP listeners is released before the stream set binds it.
+      await listeners.release(streamPorts.keys());
+      // TLS/TCP ports: opened, re-routed or closed in one step (connections in progress keep their
+      // backend); a port moving the other way is released here while the HTTP(S) set waits to bind it.
+      // New HTTP(S) ports opened, HTTPS certificates swapped (new handshakes), HTTP↔HTTPS ports re-opened.
+      await Promise.all([this.options.streams?.apply(streamPorts), listeners.prepare(compiled.ports.values())]);
       this.secureContexts.sweep();
     } catch (error) {
       // Pools acquired for the failed config are released again.

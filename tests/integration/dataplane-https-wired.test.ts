@@ -1,6 +1,7 @@
 // HTTPS, mTLS, XFCC, 421, h2 and h2c through a whole dataplane: configs published in Redis,
 // applied by the runtime, served by the listener set and the proxy, answered by the echo backend.
 import { once } from 'node:events';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import type { X509Certificate } from 'node:crypto';
@@ -178,5 +179,29 @@ t.test('HTTPS, mTLS and XFCC served from published configs', async (t) => {
     await waitForVersion(dataplane, 3);
     const get = httpClient(t);
     t.equal((await get(fallbackPort, '/', { host: 'plain.example.test' })).status, 200);
+  });
+
+  t.test('a port moving to a TCP listener and back to HTTPS', async (t) => {
+    const tcpBackend = createNetServer((socket) => { socket.on('error', () => undefined); socket.end('tcp\n'); });
+    tcpBackend.listen(0, '127.0.0.1');
+    await once(tcpBackend, 'listening');
+    t.teardown(() => { tcpBackend.close(); });
+    const tcp = config(0);
+    tcp.listeners = [
+      ...tcp.listeners.filter((listener) => listener.port !== fallbackPort),
+      { id: 'test/gw/tcp', port: fallbackPort, protocol: 'TCP', route: { route: { kind: 'TCPRoute', namespace: 'test', name: 't' }, hostnames: [], backends: [{ clusterId: 'tcp', weight: 1 }] } },
+    ];
+    tcp.clusters = [...tcp.clusters, { id: 'tcp', backend: { kind: 'Service', namespace: 'test', name: 'tcp' }, protocol: 'tcp', endpoints: [{ address: '127.0.0.1', port: (tcpBackend.address() as AddressInfo).port, ready: true }] }];
+    await publish(client, gateway, published(tcp, 4));
+    await waitForVersion(dataplane, 4);
+    const socket = netConnect(fallbackPort, '127.0.0.1');
+    let data = '';
+    socket.setEncoding('utf8');
+    for await (const chunk of socket) data += chunk as string;
+    t.equal(data, 'tcp\n', 'served by the TCP listener');
+    await publish(client, gateway, published(config(0), 5));
+    await waitForVersion(dataplane, 5);
+    const verified = await httpsGet(fallbackPort, { servername: 'mtls.example.test', client: alice });
+    t.same(verified.echo?.headers['X-Forwarded-Client-Cert'], [ALICE_XFCC], 'HTTPS again');
   });
 });
