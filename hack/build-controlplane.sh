@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver and kube-controller-manager from the pinned modules in
+# Builds etcd, kube-apiserver, kube-controller-manager and kubectl from the pinned modules in
 # hack/controlplane into $WEIR_CACHE_DIR/controlplane/<key>/bin. The key hashes everything
 # that determines the binaries, so a pin change rebuilds and a warm run is a no-op.
 # Go's own caches (GOCACHE, GOMODCACHE) are left at their defaults on purpose: on a
@@ -33,7 +33,7 @@ key=$(
   } | sha256sum | cut -c1-16
 )
 out=$WEIR_CACHE_DIR/controlplane/$key
-bins=(etcd kube-apiserver kube-controller-manager)
+bins=(etcd kube-apiserver kube-controller-manager kubectl)
 
 # Points the harness at the build matching the current pins.
 publish() {
@@ -55,7 +55,7 @@ if complete; then
   exit 0
 fi
 
-log "building etcd, kube-apiserver, kube-controller-manager $kube_version (key $key)"
+log "building etcd, kube-apiserver, kube-controller-manager, kubectl $kube_version (key $key)"
 log "a cold build needs about 12 CPU-minutes (about 6 min on 2 idle cores); later builds reuse Go's build cache"
 start=$SECONDS
 
@@ -76,7 +76,8 @@ trap 'rm -rf "$tmp"' EXIT
 go build -ldflags "$ldflags" -o "$tmp/bin/" \
   ./cmd/etcd \
   k8s.io/kubernetes/cmd/kube-apiserver \
-  k8s.io/kubernetes/cmd/kube-controller-manager
+  k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kubectl
 
 # Publish atomically so an interrupted build never looks complete.
 rm -rf "$out"
