@@ -12,7 +12,7 @@
  * - A port whose protocol changes (HTTP ↔ HTTPS) is closed (draining) and opened again.
  */
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import { createServer as createH2cServer, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
+import { createServer as createH2cServer, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type Http2Session, type Http2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { fastify, type FastifyInstance } from 'fastify';
 import type { CompiledPort } from './compile.ts';
@@ -179,6 +179,7 @@ export class ListenerSet {
     const track = (session: Http2Session): void => {
       sessions.add(session);
       session.once('close', () => sessions.delete(session));
+      closeWhenIdle(session, this.options.keepAliveTimeoutMs);
       if (closing.value) session.close();
     };
     let server: Server | Http2SecureServer | undefined;
@@ -211,7 +212,6 @@ export class ListenerSet {
     const h2c: Http2Server = createH2cServer({ settings: { enablePush: false } }, (req, res) => {
       handlers.request(req, res, port, undefined);
     });
-    h2c.setTimeout(this.options.keepAliveTimeoutMs);
     h2c.on('session', track);
     routeByPreface(server, h2c);
     return server;
@@ -223,11 +223,36 @@ export class ListenerSet {
     const server = createHttpsServer(tls, (req, res) => {
       if (closing.value && req.httpVersionMajor === 1) (res as unknown as ServerResponse).shouldKeepAlive = false;
       handlers.request(req, res, port, currentCertificates(server));
-    }, { idleTimeoutMs: this.options.keepAliveTimeoutMs });
+    });
+    // HTTP/1.1 connections on the HTTP/2 server go through node:http's connection handling,
+    // which reads this; HTTP/2 sessions time out in closeWhenIdle.
+    (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = this.options.keepAliveTimeoutMs;
     server.on('session', track);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       handlers.upgrade(req, socket, head, port, currentCertificates(server));
     });
     return server;
   }
+}
+
+/**
+ * Closes (GOAWAY) an HTTP/2 session that has been quiet for `idleMs` with no stream open. A
+ * server-wide timeout would destroy sessions whose long-lived streams (gRPC streaming, slow
+ * responses) are merely silent for a while.
+ */
+function closeWhenIdle(session: Http2Session, idleMs: number): void {
+  let open = 0;
+  // One timer per session, re-armed (not re-created) each time the last open stream closes.
+  const timer = setTimeout(() => {
+    if (open === 0) session.close();
+  }, idleMs);
+  timer.unref();
+  const ended = (): void => {
+    if (--open === 0) timer.refresh();
+  };
+  session.on('stream', (stream: Http2Stream) => {
+    open++;
+    stream.once('close', ended);
+  });
+  session.once('close', () => { clearTimeout(timer); });
 }

@@ -205,3 +205,29 @@ t.test('HTTPS, mTLS and XFCC served from published configs', async (t) => {
     t.same(verified.echo?.headers['X-Forwarded-Client-Cert'], [ALICE_XFCC], 'HTTPS again');
   });
 });
+
+t.test('HTTP/2 sessions: a silent open stream is not cut by the idle timeout; an idle session is closed', async (t) => {
+  const { url } = await redis();
+  const client = await redisClient(t);
+  const [port] = (await freePorts(1)) as [number];
+  const gateway = newGateway();
+  const dataplane = await startDataplane(t, url, gateway, { keepAliveTimeoutMs: 300 });
+  await publish(client, gateway, published(dataplaneConfig(gateway, {
+    listeners: [{ id: 'test/gw/http', port, protocol: 'HTTP', rules: [rule(0)] }],
+    actions: [action('echo', 'echo')],
+    clusters: [echoCluster('echo', [echo])],
+  }), 1));
+  await waitForVersion(dataplane, 1);
+  const session = h2connect(`http://127.0.0.1:${port}`);
+  t.teardown(() => { session.destroy(); });
+  const closed = once(session, 'close');
+  const stream = session.request({ ':path': '/slow?delay=900ms', ':authority': 'idle.example.test' });
+  stream.end();
+  const [response] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+  t.equal(response[':status'], 200, 'answered after three idle timeouts');
+  stream.resume();
+  await once(stream, 'end');
+  const started = performance.now();
+  await closed;
+  t.ok(performance.now() - started < 3_000, 'the idle session was closed by the server');
+});
