@@ -59,7 +59,7 @@ export interface ForwardingContext {
   trusted: boolean;
 }
 
-/** Sets X-Forwarded-For/-Proto/-Host and X-Request-Id; untrusted incoming values are replaced. */
+/** Sets X-Forwarded-For/-Proto/-Host and X-Request-Id; untrusted incoming values are replaced. Call before Host is rewritten. */
 export function addForwardingHeaders(out: HeaderMap, incoming: IncomingHttpHeaders, context: ForwardingContext): void {
   const remote = context.remoteAddress ?? '';
   const priorHeader = context.trusted ? incoming['x-forwarded-for'] : undefined;
@@ -67,8 +67,10 @@ export function addForwardingHeaders(out: HeaderMap, incoming: IncomingHttpHeade
   out['x-forwarded-for'] = priorFor === undefined || priorFor === '' ? remote : `${priorFor}, ${remote}`;
   if (!context.trusted || incoming['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = context.scheme;
   if (!context.trusted || incoming['x-forwarded-host'] === undefined) {
-    if (incoming.host === undefined) Reflect.deleteProperty(out, 'x-forwarded-host');
-    else out['x-forwarded-host'] = incoming.host;
+    // `out.host` is the client's Host (HTTP/2: its :authority), before any rewrite.
+    const host = out.host;
+    if (host === undefined) Reflect.deleteProperty(out, 'x-forwarded-host');
+    else out['x-forwarded-host'] = host;
   }
   if (!context.trusted || incoming['x-request-id'] === undefined) out['x-request-id'] = randomUUID();
 }

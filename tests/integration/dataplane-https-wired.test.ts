@@ -115,6 +115,7 @@ t.test('HTTPS, mTLS and XFCC served from published configs', async (t) => {
     const ok = await h2get(session, 'a.example.test');
     t.equal(ok.status, 200);
     t.equal(ok.echo?.host, 'a.example.test', 'the backend gets :authority as Host');
+    t.same(ok.echo?.headers['X-Forwarded-Host'], ['a.example.test']);
     t.equal(ok.echo?.path, '/h2');
     const misdirected = await h2get(session, 'x.wild.example.test');
     t.equal(misdirected.status, 421, 'coalesced request for another listener');
