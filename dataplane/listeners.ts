@@ -123,11 +123,6 @@ export class ListenerSet {
     }
   }
 
-  /** Opens plain HTTP ports (no certificates) not open yet. */
-  async openMissing(wanted: Iterable<number>): Promise<void> {
-    await this.prepare([...wanted].map((port) => ({ port, tls: undefined })));
-  }
-
   /** Closes the ports not in `wanted`, letting their in-flight requests finish. */
   async closeExcept(wanted: ReadonlySet<number>): Promise<void> {
     await Promise.all(this.ports.filter((port) => !wanted.has(port)).map((port) => this.close(port)));
