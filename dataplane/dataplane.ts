@@ -7,15 +7,16 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayName } from '../api-types/redis-contract.ts';
 import { startAdmin } from './admin.ts';
-import { ListenerSet } from './listeners.ts';
-import { HttpProxy } from './proxy.ts';
-import { ConfigRuntime } from './runtime.ts';
-import { StreamListenerSet } from './stream/server.ts';
+import type { ListenerSet } from './listeners.ts';
+import type { HttpProxy } from './proxy.ts';
+import type { ConfigRuntime } from './runtime.ts';
+import { ServingPipeline } from './serving.ts';
+import type { StreamListenerSet } from './stream/server.ts';
 import { ConfigSubscriber } from './subscriber.ts';
 import type { Logger } from './telemetry/log.ts';
-import { DataplaneMetrics } from './telemetry/metrics.ts';
+import type { DataplaneMetrics } from './telemetry/metrics.ts';
 import type { Tracing } from './telemetry/tracing.ts';
-import { UpstreamRegistry, type UpstreamOptions } from './upstreams.ts';
+import type { UpstreamOptions } from './upstreams.ts';
 
 export interface DataplaneOptions {
   redisUrl: string;
@@ -46,27 +47,15 @@ export class Dataplane {
   readonly streams: StreamListenerSet;
   readonly subscriber: ConfigSubscriber;
   readonly proxy: HttpProxy;
-  private readonly upstreams: UpstreamRegistry;
+  private readonly serving: ServingPipeline;
   private readonly options: DataplaneOptions;
   private admin: FastifyInstance | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(options: DataplaneOptions) {
     this.options = options;
-    this.metrics = new DataplaneMetrics({ processMetrics: options.processMetrics ?? false });
-    this.upstreams = new UpstreamRegistry(options.upstream);
-    const runtime: { current: ConfigRuntime | undefined } = { current: undefined };
-    this.proxy = new HttpProxy({ source: { get current() { return runtime.current?.current; } }, log: options.log, tracing: options.tracing });
-    this.listeners = new ListenerSet(
-      {
-        request: (req, res, port, tls) => { this.proxy.handle(req, res, port, tls); },
-        upgrade: (req, socket, head, port, tls) => { this.proxy.upgrade(req, socket, head, port, tls); },
-      },
-      { host: options.listenHost, keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 60_000, drainTimeoutMs: options.drainTimeoutMs ?? 30_000 },
-    );
-    this.streams = new StreamListenerSet({ host: options.listenHost, log: options.log, drainTimeoutMs: options.drainTimeoutMs ?? 30_000 });
-    this.runtime = new ConfigRuntime({ upstreams: this.upstreams, metrics: this.metrics, listeners: this.listeners, streams: this.streams, log: options.log });
-    runtime.current = this.runtime;
+    this.serving = new ServingPipeline(options);
+    ({ metrics: this.metrics, runtime: this.runtime, listeners: this.listeners, streams: this.streams, proxy: this.proxy } = this.serving);
     this.subscriber = new ConfigSubscriber({
       redisUrl: options.redisUrl,
       gateway: options.gateway,
@@ -108,9 +97,7 @@ export class Dataplane {
     log.info({ inFlight: this.proxy.activeRequests }, 'shutting down');
     if ((this.options.shutdownDelayMs ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, this.options.shutdownDelayMs));
     await this.subscriber.stop();
-    await Promise.all([this.listeners.closeAll(), this.streams.closeAll()]);
-    await Promise.race([this.proxy.idle(), new Promise((resolve) => setTimeout(resolve, this.options.drainTimeoutMs ?? 30_000).unref())]);
-    await this.upstreams.closeAll();
+    await this.serving.close();
     await this.options.tracing?.shutdown();
     await this.admin?.close();
     log.info('stopped');

@@ -1,0 +1,62 @@
+/**
+ * The serving half of a dataplane: runtime (compile + swap) → listeners (HTTP/HTTPS and
+ * TLS/TCP streams) → proxy → upstream pools, wired once. Pods feed it from Redis
+ * (`dataplane.ts`); standalone mode feeds it from an in-memory bus. Both share this wiring so
+ * they serve the same protocols.
+ */
+import { ListenerSet } from './listeners.ts';
+import { HttpProxy } from './proxy.ts';
+import { ConfigRuntime } from './runtime.ts';
+import { StreamListenerSet } from './stream/server.ts';
+import type { Logger } from './telemetry/log.ts';
+import { DataplaneMetrics } from './telemetry/metrics.ts';
+import type { Tracing } from './telemetry/tracing.ts';
+import { UpstreamRegistry, type UpstreamOptions } from './upstreams.ts';
+
+export interface ServingOptions {
+  log: Logger;
+  /** Address the listener ports bind to. */
+  listenHost: string;
+  tracing?: Tracing | undefined;
+  /** Register Node process metrics (off when several dataplanes share a process). */
+  processMetrics?: boolean;
+  /** Longest wait for in-flight requests when closing a port or shutting down. */
+  drainTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  upstream?: Partial<UpstreamOptions>;
+}
+
+export class ServingPipeline {
+  readonly metrics: DataplaneMetrics;
+  readonly runtime: ConfigRuntime;
+  readonly listeners: ListenerSet;
+  readonly streams: StreamListenerSet;
+  readonly proxy: HttpProxy;
+  private readonly upstreams: UpstreamRegistry;
+  private readonly drainTimeoutMs: number;
+
+  constructor(options: ServingOptions) {
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+    this.metrics = new DataplaneMetrics({ processMetrics: options.processMetrics ?? false });
+    this.upstreams = new UpstreamRegistry(options.upstream);
+    const runtime: { current: ConfigRuntime | undefined } = { current: undefined };
+    this.proxy = new HttpProxy({ source: { get current() { return runtime.current?.current; } }, log: options.log, tracing: options.tracing });
+    this.listeners = new ListenerSet(
+      {
+        request: (req, res, port, tls) => { this.proxy.handle(req, res, port, tls); },
+        upgrade: (req, socket, head, port, tls) => { this.proxy.upgrade(req, socket, head, port, tls); },
+      },
+      { host: options.listenHost, keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 60_000, drainTimeoutMs: this.drainTimeoutMs },
+    );
+    this.streams = new StreamListenerSet({ host: options.listenHost, log: options.log, drainTimeoutMs: this.drainTimeoutMs });
+    this.runtime = new ConfigRuntime({ upstreams: this.upstreams, metrics: this.metrics, listeners: this.listeners, streams: this.streams, log: options.log });
+    runtime.current = this.runtime;
+  }
+
+  /** Stop accepting, let in-flight requests finish (up to the drain timeout), close upstream pools. */
+  async close(): Promise<void> {
+    await Promise.all([this.listeners.closeAll(), this.streams.closeAll()]);
+    await Promise.race([this.proxy.idle(), new Promise((resolve) => setTimeout(resolve, this.drainTimeoutMs).unref())]);
+    await this.upstreams.closeAll();
+  }
+}
