@@ -2,8 +2,9 @@
  * Path-level match tables for one hostname bucket of one listener.
  *
  * Candidates are indexed by their path so a lookup only inspects the rules whose path could
- * match: an exact-path map, a segment trie for PathPrefix (walked once, deepest node first) and
- * the list of RegularExpression paths. Within each index the candidates keep the translator's
+ * match: an exact-path map, a map from canonical PathPrefix (segments joined by `/`, no empty
+ * segments) to its candidates, probed at the request path's segment boundaries deepest first,
+ * and the list of RegularExpression paths. Within each index the candidates keep the translator's
  * precedence order (`order`), and the winner is the matching candidate with the lowest order,
  * so the result is exactly "first matching rule in precedence order" without scanning them all.
  */
@@ -28,10 +29,8 @@ export interface RouteCandidate<T> {
   readonly value: T;
 }
 
-interface PrefixNode<T> {
-  readonly children: Map<string, PrefixNode<T>>;
-  readonly candidates: RouteCandidate<T>[];
-}
+/** Shared by every candidate without header or query conditions (no per-candidate empty arrays). */
+const NONE: readonly ValueMatch[] = [];
 
 /** Compiles a full-match regular expression; throws with a readable message when invalid. */
 export function fullMatchRegex(pattern: string, what: string): RegExp {
@@ -48,12 +47,14 @@ function compileValueMatch(match: HeaderMatch | QueryParamMatch, what: string): 
     : { name: match.name, exact: undefined, regex: fullMatchRegex(match.value, what) };
 }
 
-function newNode<T>(): PrefixNode<T> {
-  return { children: new Map(), candidates: [] };
+/** `/a//b/` → `/a/b`, `/` → `` : what `PathPrefix` matches, segment by segment. */
+function canonicalPrefix(prefix: string): string {
+  let key = '';
+  for (const segment of prefix.split('/')) if (segment !== '') key += `/${segment}`;
+  return key;
 }
 
 // Reused between lookups (lookups are synchronous) to avoid an allocation per request.
-const trail: PrefixNode<unknown>[] = [];
 let parsedQueryString: string | undefined;
 let parsedQuery: URLSearchParams | undefined;
 
@@ -98,80 +99,91 @@ function candidateMatches<T>(
 
 export class PathTable<T> {
   private readonly exact = new Map<string, RouteCandidate<T>[]>();
-  private readonly root: PrefixNode<T> = newNode();
+  /** Keyed by `canonicalPrefix`; the `/` prefix is `rootPrefix`. */
+  private readonly prefixes = new Map<string, RouteCandidate<T>[]>();
+  private readonly rootPrefix: RouteCandidate<T>[] = [];
+  /**
+   * `prefixLengths[n] === 1` when some prefix key is n characters long: a lookup probes the map
+   * only at segment boundaries where a prefix can end, instead of once per request segment.
+   */
+  private prefixLengths = new Uint8Array(0);
   private readonly regexes: RouteCandidate<T>[] = [];
+  /** Lowest `order` among prefix and regex candidates: an exact winner below it ends the lookup. */
+  private firstNonExactOrder = Infinity;
 
   /** Adds one (rule, match) pair. Candidates must be added in ascending `order`. */
   add(match: RouteMatch, order: number, value: T): void {
     const candidate: RouteCandidate<T> = {
       order,
       method: match.method,
-      headers: match.headers.map((header) => compileValueMatch(header, 'header')),
-      query: match.queryParams.map((param) => compileValueMatch(param, 'query parameter')),
+      headers: match.headers.length === 0 ? NONE : match.headers.map((header) => compileValueMatch(header, 'header')),
+      query: match.queryParams.length === 0 ? NONE : match.queryParams.map((param) => compileValueMatch(param, 'query parameter')),
       pathRegex: match.path.type === 'RegularExpression' ? fullMatchRegex(match.path.value, 'path') : undefined,
       value,
     };
     switch (match.path.type) {
-      case 'Exact': {
-        let list = this.exact.get(match.path.value);
-        if (list === undefined) {
-          list = [];
-          this.exact.set(match.path.value, list);
+      case 'Exact':
+        listIn(this.exact, match.path.value).push(candidate);
+        break;
+      case 'PathPrefix': {
+        const key = canonicalPrefix(match.path.value);
+        if (key === '') {
+          this.rootPrefix.push(candidate);
+        } else {
+          listIn(this.prefixes, key).push(candidate);
+          if (key.length >= this.prefixLengths.length) {
+            const grown = new Uint8Array(key.length + 1);
+            grown.set(this.prefixLengths);
+            this.prefixLengths = grown;
+          }
+          this.prefixLengths[key.length] = 1;
         }
-        list.push(candidate);
+        this.firstNonExactOrder = Math.min(this.firstNonExactOrder, order);
         break;
       }
-      case 'PathPrefix':
-        this.prefixNode(match.path.value).candidates.push(candidate);
-        break;
       case 'RegularExpression':
         this.regexes.push(candidate);
+        this.firstNonExactOrder = Math.min(this.firstNonExactOrder, order);
         break;
     }
-  }
-
-  private prefixNode(prefix: string): PrefixNode<T> {
-    let node = this.root;
-    for (const segment of prefix.split('/')) {
-      if (segment === '') continue;
-      let child = node.children.get(segment);
-      if (child === undefined) {
-        child = newNode();
-        node.children.set(segment, child);
-      }
-      node = child;
-    }
-    return node;
   }
 
   /** The highest-precedence candidate matching the request, if any. `path` excludes the query. */
   lookup(method: string, path: string, query: string, headers: IncomingHttpHeaders): RouteCandidate<T> | undefined {
     let best: RouteCandidate<T> | undefined;
     const exact = this.exact.get(path);
-    if (exact !== undefined) best = firstMatch(exact, best, method, path, query, headers);
+    if (exact !== undefined) {
+      best = firstMatch(exact, best, method, path, query, headers);
+      if (best !== undefined && best.order < this.firstNonExactOrder) return best;
+    }
 
-    // Collect the trie nodes along the path, then try the deepest (longest prefix) first.
-    let depth = 0;
-    let node: PrefixNode<T> | undefined = this.root;
-    trail[depth++] = node;
-    let start = path.charCodeAt(0) === 47 /* / */ ? 1 : 0;
-    while (start <= path.length) {
-      const slash = path.indexOf('/', start);
-      const end = slash === -1 ? path.length : slash;
-      node = node.children.size === 0 ? undefined : node.children.get(path.slice(start, end));
-      if (node === undefined) break;
-      trail[depth++] = node;
-      if (slash === -1) break;
-      start = slash + 1;
+    // Prefixes end at a segment boundary: before each '/' after the first character, and at the
+    // end. Longest first. A request segment that is empty ('//') matches no longer prefix,
+    // because keys have no empty segments.
+    const lengths = this.prefixLengths;
+    if (lengths.length > 0) {
+      const slashed = path.charCodeAt(0) === 47; /* / */
+      for (let end = path.length; end > 0; end = path.lastIndexOf('/', end - 1)) {
+        const keyLength = slashed ? end : end + 1;
+        if (keyLength >= lengths.length || lengths[keyLength] === 0) continue;
+        const candidates = this.prefixes.get(slashed ? path.slice(0, end) : `/${path.slice(0, end)}`);
+        if (candidates !== undefined) best = firstMatch(candidates, best, method, path, query, headers);
+      }
     }
-    while (depth > 0) {
-      const candidates = (trail[--depth] as PrefixNode<T>).candidates;
-      if (candidates.length > 0) best = firstMatch(candidates, best, method, path, query, headers);
-    }
+    if (this.rootPrefix.length > 0) best = firstMatch(this.rootPrefix, best, method, path, query, headers);
 
     if (this.regexes.length > 0) best = firstMatch(this.regexes, best, method, path, query, headers);
     return best;
   }
+}
+
+function listIn<T>(map: Map<string, RouteCandidate<T>[]>, key: string): RouteCandidate<T>[] {
+  let list = map.get(key);
+  if (list === undefined) {
+    list = [];
+    map.set(key, list);
+  }
+  return list;
 }
 
 function firstMatch<T>(
