@@ -163,7 +163,10 @@ export class PathTable<T> {
     const lengths = this.prefixLengths;
     if (lengths.length > 0) {
       const slashed = path.charCodeAt(0) === 47; /* / */
-      for (let end = path.length; end > 0; end = path.lastIndexOf('/', end - 1)) {
+      // A backward charCodeAt scan: String.prototype.lastIndexOf is a runtime call in V8, several
+      // times the cost of the whole probe.
+      for (let end = path.length; end > 0; end--) {
+        if (end < path.length && path.charCodeAt(end) !== 47 /* / */) continue;
         const keyLength = slashed ? end : end + 1;
         if (keyLength >= lengths.length || lengths[keyLength] === 0) continue;
         const candidates = this.prefixes.get(slashed ? path.slice(0, end) : `/${path.slice(0, end)}`);
