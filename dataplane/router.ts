@@ -27,6 +27,8 @@ export interface RouteCandidate<T> {
   readonly query: readonly ValueMatch[];
   readonly pathRegex: RegExp | undefined;
   readonly value: T;
+  /** The next candidate for the same path, in ascending order (a list without an array hop). */
+  next: RouteCandidate<T> | undefined;
 }
 
 /** Shared by every candidate without header or query conditions (no per-candidate empty arrays). */
@@ -98,16 +100,16 @@ function candidateMatches<T>(
 }
 
 export class PathTable<T> {
-  private readonly exact = new Map<string, RouteCandidate<T>[]>();
+  private readonly exact = new Map<string, RouteCandidate<T>>();
   /** Keyed by `canonicalPrefix`; the `/` prefix is `rootPrefix`. */
-  private readonly prefixes = new Map<string, RouteCandidate<T>[]>();
-  private readonly rootPrefix: RouteCandidate<T>[] = [];
+  private readonly prefixes = new Map<string, RouteCandidate<T>>();
+  private rootPrefix: RouteCandidate<T> | undefined;
   /**
    * `prefixLengths[n] === 1` when some prefix key is n characters long: a lookup probes the map
    * only at segment boundaries where a prefix can end, instead of once per request segment.
    */
   private prefixLengths = new Uint8Array(0);
-  private readonly regexes: RouteCandidate<T>[] = [];
+  private regexes: RouteCandidate<T> | undefined;
   /** Lowest `order` among prefix and regex candidates: an exact winner below it ends the lookup. */
   private firstNonExactOrder = Infinity;
 
@@ -120,17 +122,18 @@ export class PathTable<T> {
       query: match.queryParams.length === 0 ? NONE : match.queryParams.map((param) => compileValueMatch(param, 'query parameter')),
       pathRegex: match.path.type === 'RegularExpression' ? fullMatchRegex(match.path.value, 'path') : undefined,
       value,
+      next: undefined,
     };
     switch (match.path.type) {
       case 'Exact':
-        listIn(this.exact, match.path.value).push(candidate);
+        append(this.exact, match.path.value, candidate);
         break;
       case 'PathPrefix': {
         const key = canonicalPrefix(match.path.value);
         if (key === '') {
-          this.rootPrefix.push(candidate);
+          this.rootPrefix = appended(this.rootPrefix, candidate);
         } else {
-          listIn(this.prefixes, key).push(candidate);
+          append(this.prefixes, key, candidate);
           if (key.length >= this.prefixLengths.length) {
             const grown = new Uint8Array(key.length + 1);
             grown.set(this.prefixLengths);
@@ -142,7 +145,7 @@ export class PathTable<T> {
         break;
       }
       case 'RegularExpression':
-        this.regexes.push(candidate);
+        this.regexes = appended(this.regexes, candidate);
         this.firstNonExactOrder = Math.min(this.firstNonExactOrder, order);
         break;
     }
@@ -173,24 +176,36 @@ export class PathTable<T> {
         if (candidates !== undefined) best = firstMatch(candidates, best, method, path, query, headers);
       }
     }
-    if (this.rootPrefix.length > 0) best = firstMatch(this.rootPrefix, best, method, path, query, headers);
+    if (this.rootPrefix !== undefined) best = firstMatch(this.rootPrefix, best, method, path, query, headers);
 
-    if (this.regexes.length > 0) best = firstMatch(this.regexes, best, method, path, query, headers);
+    if (this.regexes !== undefined) best = firstMatch(this.regexes, best, method, path, query, headers);
     return best;
   }
 }
 
-function listIn<T>(map: Map<string, RouteCandidate<T>[]>, key: string): RouteCandidate<T>[] {
-  let list = map.get(key);
+/** Each list's last candidate, by its first, so appending stays O(1) for long lists. */
+const tails = new WeakMap<RouteCandidate<unknown>, RouteCandidate<unknown>>();
+
+/** `list` with `candidate` at its end (candidates arrive in ascending order). */
+function appended<T>(list: RouteCandidate<T> | undefined, candidate: RouteCandidate<T>): RouteCandidate<T> {
   if (list === undefined) {
-    list = [];
-    map.set(key, list);
+    tails.set(candidate, candidate);
+    return candidate;
   }
+  const tail = (tails.get(list) ?? list) as RouteCandidate<T>;
+  tail.next = candidate;
+  tails.set(list, candidate);
   return list;
 }
 
+function append<T>(map: Map<string, RouteCandidate<T>>, key: string, candidate: RouteCandidate<T>): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, candidate);
+  else appended(list, candidate);
+}
+
 function firstMatch<T>(
-  candidates: readonly RouteCandidate<T>[],
+  candidates: RouteCandidate<T>,
   best: RouteCandidate<T> | undefined,
   method: string,
   path: string,
@@ -198,7 +213,7 @@ function firstMatch<T>(
   headers: IncomingHttpHeaders,
 ): RouteCandidate<T> | undefined {
   const limit = best === undefined ? Infinity : best.order;
-  for (const candidate of candidates) {
+  for (let candidate: RouteCandidate<T> | undefined = candidates; candidate !== undefined; candidate = candidate.next) {
     if (candidate.order >= limit) return best;
     if (candidateMatches(candidate, method, path, query, headers)) return candidate;
   }
