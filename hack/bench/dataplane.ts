@@ -29,6 +29,7 @@ import { DataplaneMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { UpstreamRegistry } from '../../dataplane/upstreams.ts';
 import { startRedis } from '../../tests/harness/redis.ts';
 import { freePorts } from '../../tests/harness/ports.ts';
+import { nginxConfig } from './nginx.ts';
 import { printTable, REPO_ROOT, writeResult } from './report.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -109,21 +110,8 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function nginxConfig(dir: string, port: number, backendPort: number): string {
-  return `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  upstream echo {
+function nginxProxyConfig(dir: string, port: number, backendPort: number): string {
+  return nginxConfig(dir, `  upstream echo {
     server 127.0.0.1:${backendPort};
     keepalive 128;
   }
@@ -136,9 +124,7 @@ http {
       proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $remote_addr;
     }
-  }
-}
-`;
+  }`);
 }
 
 function dataplaneConfig(parts: Pick<DataplaneConfig, 'listeners' | 'actions' | 'clusters'>): DataplaneConfig {
@@ -343,7 +329,7 @@ export async function run(): Promise<void> {
     const viaWeir = await measure('weir', `http://127.0.0.1:${weirPort}/bench`, weir.pid);
     await stop(weir);
 
-    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, nginxPort!, backendPort!));
+    writeFileSync(join(dir, 'nginx.conf'), nginxProxyConfig(dir, nginxPort!, backendPort!));
     const nginx = pinned(0, 'nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir]);
     children.push(nginx);
     await waitForHttp(`http://127.0.0.1:${nginxPort}/health`);

@@ -36,6 +36,7 @@ import { createHttpsServer, currentCertificates } from '../../dataplane/tls/http
 import { UpstreamRegistry } from '../../dataplane/upstreams.ts';
 import { createCertificateAuthority, type CertificateAuthority } from '../../tests/harness/pki.ts';
 import { freePorts } from '../../tests/harness/ports.ts';
+import { NGINX_TEMP_KINDS, nginxConfig } from './nginx.ts';
 import { printTable, writeResult } from './report.ts';
 
 const HANDSHAKE_SECONDS = 2;
@@ -103,18 +104,8 @@ async function wrk(url: string, seconds: number): Promise<number> {
   return Number(rps[1]);
 }
 
-function nginxConfig(dir: string, tlsPort: number, backendPort: number, certFile: string, keyFile: string): string {
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${dir}/${kind};`).join('\n');
-  return `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-${temp}
-  upstream backend { server 127.0.0.1:${String(backendPort)}; keepalive 128; }
+function nginxTlsConfig(dir: string, tlsPort: number, backendPort: number, certFile: string, keyFile: string): string {
+  return nginxConfig(dir, `  upstream backend { server 127.0.0.1:${String(backendPort)}; keepalive 128; }
   server {
     listen 127.0.0.1:${String(backendPort)};
     location / { return 200 "ok\\n"; }
@@ -129,9 +120,7 @@ ${temp}
       proxy_http_version 1.1;
       proxy_set_header Connection "";
     }
-  }
-}
-`;
+  }`);
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -189,8 +178,8 @@ export async function run(): Promise<void> {
   const keyFile = join(dir, 'server.key');
   writeFileSync(certFile, serverCert.chainPem);
   writeFileSync(keyFile, serverCert.keyPem, { mode: 0o600 });
-  for (const kind of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, kind));
-  writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, nginxPort!, backendPort!, certFile, keyFile));
+  for (const kind of NGINX_TEMP_KINDS) mkdirSync(join(dir, kind));
+  writeFileSync(join(dir, 'nginx.conf'), nginxTlsConfig(dir, nginxPort!, backendPort!, certFile, keyFile));
   const nginx = spawn('taskset', ['-c', '0', 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
   const upstreams = new UpstreamRegistry();
   const config: DataplaneConfig = {
