@@ -46,6 +46,8 @@ export class ConfigSubscriber {
   private syncAgain = false;
   private stopped = false;
   private ackTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(options: SubscriberOptions) {
@@ -95,6 +97,7 @@ export class ConfigSubscriber {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.ackTimer);
+    clearTimeout(this.retryTimer);
     await this.idle();
     if (this.cmd.status === 'ready') {
       await Promise.race([this.cmd.hdel(ackKey(this.options.gateway), this.options.podName).catch(() => 0), sleep(500)]);
@@ -200,9 +203,12 @@ export class ConfigSubscriber {
     try {
       await this.options.apply(published);
     } catch (error) {
-      this.reject(version, `config cannot be applied: ${(error as Error).message}`);
+      const reason = `config cannot be applied: ${(error as Error).message}`;
+      if (isTransientApplyError(error)) this.retryLater(version, reason);
+      else this.reject(version, reason);
       return;
     }
+    this.retryDelayMs = 0;
     this.appliedVersion = published.version;
     this.appliedDigest = published.digest;
     if (this.rejectedVersion !== undefined && this.rejectedVersion <= published.version) {
@@ -221,6 +227,22 @@ export class ConfigSubscriber {
     this.rejectedVersion = version ?? this.rejectedVersion;
     this.rejectedReason = reason;
     this.writeAck();
+  }
+
+  /**
+   * The config is fine but the machine was not (e.g. a port still held by a draining process):
+   * report it like a rejection, but try the same version again with backoff instead of
+   * waiting for a newer one.
+   */
+  private retryLater(version: number | undefined, reason: string): void {
+    this.options.metrics.configRejects.inc();
+    this.retryDelayMs = Math.min(this.options.maxBackoffMs ?? 5_000, Math.max(100, this.retryDelayMs * 2));
+    this.options.log.warn({ version, reason, serving: this.appliedVersion, retryInMs: this.retryDelayMs }, 'config could not be applied yet; retrying');
+    this.rejectedReason = reason;
+    this.writeAck();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => { this.sync(); }, this.retryDelayMs);
+    this.retryTimer.unref();
   }
 
   private writeAck(): void {
@@ -242,6 +264,14 @@ export class ConfigSubscriber {
         this.options.log.debug({ err: error }, 'writing the ack failed');
       });
   }
+}
+
+/** Errors that say nothing about the config itself: binding a port that is (still) taken. */
+const TRANSIENT_APPLY_ERRORS = new Set(['EADDRINUSE', 'EADDRNOTAVAIL']);
+
+function isTransientApplyError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRANSIENT_APPLY_ERRORS.has(code);
 }
 
 function peekVersion(input: unknown): number | undefined {
