@@ -14,26 +14,19 @@ import { MIN_TLS_VERSION, type PortCertificates } from './certificates.ts';
 
 export type HttpsRequestHandler = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
 
-export interface HttpsServerOptions {
-  /** Idle timeout of client connections (HTTP/1.1 keep-alive and HTTP/2 sessions). */
-  idleTimeoutMs?: number;
-  /** Largest header list accepted from clients over HTTP/2. */
-  maxHeaderListSize?: number;
-}
-
 const tables = new WeakMap<Http2SecureServer, PortCertificates>();
 
 function serverSettings(port: PortCertificates): { requestCert: boolean; rejectUnauthorized: boolean } & PortCertificates['defaultContextOptions'] {
   return { ...port.defaultContextOptions, ...port.clientCertificates };
 }
 
-export function createHttpsServer(port: PortCertificates, handler: HttpsRequestHandler, options: HttpsServerOptions = {}): Http2SecureServer {
+export function createHttpsServer(port: PortCertificates, handler: HttpsRequestHandler): Http2SecureServer {
   const server = createSecureServer({
     ...serverSettings(port),
     allowHTTP1: true,
     ALPNProtocols: ['h2', 'http/1.1'],
     minVersion: MIN_TLS_VERSION,
-    settings: { enablePush: false, ...(options.maxHeaderListSize === undefined ? {} : { maxHeaderListSize: options.maxHeaderListSize }) },
+    settings: { enablePush: false },
     SNICallback(this: unknown, servername: string, done: (error: Error | null, context?: SecureContext) => void) {
       const table = tables.get(server);
       if (table === undefined) {
@@ -52,7 +45,6 @@ export function createHttpsServer(port: PortCertificates, handler: HttpsRequestH
     const table = tables.get(server);
     if (table !== undefined) acceptSecureConnection(socket, table);
   });
-  if (options.idleTimeoutMs !== undefined) server.setTimeout(options.idleTimeoutMs);
   return server;
 }
 
