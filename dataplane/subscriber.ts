@@ -211,7 +211,7 @@ export class ConfigSubscriber {
     this.retryDelayMs = 0;
     this.appliedVersion = published.version;
     this.appliedDigest = published.digest;
-    if (this.rejectedVersion !== undefined && this.rejectedVersion <= published.version) {
+    if (this.rejectedVersion === undefined || this.rejectedVersion <= published.version) {
       this.rejectedVersion = undefined;
       this.rejectedReason = undefined;
     }

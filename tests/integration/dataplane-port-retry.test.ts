@@ -3,11 +3,19 @@
 // once the port is free, without waiting for a newer one.
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import type { Redis } from 'ioredis';
 import t from 'tap';
-import { ackKey } from '../../api-types/redis-contract.ts';
+import { ackKey, type GatewayName } from '../../api-types/redis-contract.ts';
 import { freePorts, poll, redis, redisClient } from '../harness/index.ts';
 import { action, dataplaneConfig, echoCluster, httpClient, newGateway, publish, published, rule, startDataplane, waitForVersion } from './dataplane-fixtures.ts';
 import { startEcho } from '../harness/echo/server.ts';
+
+interface Ack { appliedVersion: number; rejectedReason?: string }
+
+async function readAck(client: Redis, gateway: GatewayName, pod: string): Promise<Ack | undefined> {
+  const raw = await client.hget(ackKey(gateway), pod);
+  return raw === null ? undefined : (JSON.parse(raw) as Ack);
+}
 
 t.test('a taken port is retried until it is free', async (t) => {
   const { url } = await redis();
@@ -27,8 +35,7 @@ t.test('a taken port is retried until it is free', async (t) => {
   }), 1));
 
   const ack = await poll(async () => {
-    const raw = await client.hget(ackKey(gateway), dataplane.subscriber.podName);
-    const parsed = raw === null ? undefined : (JSON.parse(raw) as { appliedVersion: number; rejectedReason?: string });
+    const parsed = await readAck(client, gateway, dataplane.subscriber.podName);
     return parsed?.rejectedReason === undefined ? undefined : parsed;
   }, { what: 'an ack reporting the taken port', timeoutMs: 10_000 });
   t.match(ack.rejectedReason, /EADDRINUSE/, 'the ack says why');
@@ -39,4 +46,9 @@ t.test('a taken port is retried until it is free', async (t) => {
   const get = httpClient(t);
   const answer = await get(port, '/retried');
   t.equal(answer.status, 200, 'served once the port was free');
+  const cleared = await poll(async () => {
+    const parsed = await readAck(client, gateway, dataplane.subscriber.podName);
+    return parsed?.appliedVersion === 1 ? parsed : undefined;
+  }, { what: 'an ack for version 1', timeoutMs: 10_000 });
+  t.equal(cleared.rejectedReason, undefined, 'the ack no longer reports the port once applied');
 });
