@@ -61,7 +61,9 @@ export class ConfigSubscriber {
       // Exponential backoff with jitter, capped.
       retryStrategy: (times) => Math.min(maxBackoff, 50 * 2 ** Math.min(times, 10)) * (0.5 + Math.random() / 2),
     };
-    this.sub = new Redis(options.redisUrl, { ...redisOptions, connectionName: `weir-dataplane-sub:${options.podName}` });
+    // The 'ready' handler below subscribes (and then reads) after every connect; ioredis's own
+    // re-subscribe would duplicate it with a promise nobody handles when the connection closes.
+    this.sub = new Redis(options.redisUrl, { ...redisOptions, autoResubscribe: false, connectionName: `weir-dataplane-sub:${options.podName}` });
     this.cmd = new Redis(options.redisUrl, { ...redisOptions, enableOfflineQueue: false, connectionName: `weir-dataplane:${options.podName}` });
     for (const [name, client] of [['subscriber', this.sub], ['command', this.cmd]] as const) {
       client.on('error', (error: Error) => {
