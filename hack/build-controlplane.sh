@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver, kube-controller-manager and kubectl from the pinned modules in
+# Builds etcd and every Kubernetes component the tests and the local cluster run (kube-apiserver,
+# kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl) from the pinned modules in
 # hack/controlplane into $WEIR_CACHE_DIR/controlplane/<key>/bin. The key hashes everything
 # that determines the binaries, so a pin change rebuilds and a warm run is a no-op.
 # Go's own caches (GOCACHE, GOMODCACHE) are left at their defaults on purpose: on a
@@ -7,6 +8,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_go
+# Static binaries: the node components run on the host, the images (if any) need no libc.
+export CGO_ENABLED=0
 
 self=$WEIR_ROOT/hack/build-controlplane.sh
 src=$WEIR_ROOT/hack/controlplane
@@ -33,7 +36,7 @@ key=$(
   } | sha256sum | cut -c1-16
 )
 out=$WEIR_CACHE_DIR/controlplane/$key
-bins=(etcd kube-apiserver kube-controller-manager kubectl)
+bins=(etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 
 # Points the harness at the build matching the current pins.
 publish() {
@@ -55,8 +58,8 @@ if complete; then
   exit 0
 fi
 
-log "building etcd, kube-apiserver, kube-controller-manager, kubectl $kube_version (key $key)"
-log "a cold build needs about 12 CPU-minutes (about 6 min on 2 idle cores); later builds reuse Go's build cache"
+log "building ${bins[*]} $kube_version (key $key)"
+log "a cold build needs about 30 CPU-minutes (15-20 min on 2 cores); later builds reuse Go's build cache"
 start=$SECONDS
 
 # Version stamps, as Kubernetes' own hack/lib/version.sh sets them; without them the
@@ -77,6 +80,9 @@ go build -ldflags "$ldflags" -o "$tmp/bin/" \
   ./cmd/etcd \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler \
+  k8s.io/kubernetes/cmd/kubelet \
+  k8s.io/kubernetes/cmd/kube-proxy \
   k8s.io/kubernetes/cmd/kubectl
 
 # Publish atomically so an interrupted build never looks complete.

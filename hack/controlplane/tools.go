@@ -1,10 +1,13 @@
 //go:build tools
 
-// Keeps the control-plane commands and kubectl in go.mod so `go mod tidy` does not drop them.
+// Keeps every Kubernetes command the local cluster runs in go.mod, so `go mod tidy` does not drop them.
 package tools
 
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	_ "k8s.io/kubernetes/cmd/kube-proxy/app"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	_ "k8s.io/kubernetes/cmd/kubelet/app"
 	_ "k8s.io/kubectl/pkg/cmd"
 )
