@@ -9,19 +9,18 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { GatewayRef } from './gateway-ref.ts';
 
-export interface GatewayName {
-  namespace: string;
-  name: string;
-}
+/** @deprecated use `GatewayRef` from `gateway-ref.ts`; kept while callers move over. */
+export type GatewayName = GatewayRef;
 
 export const CONFIG_CHANNEL = 'weir:config';
 
-export function configKey(gateway: GatewayName): string {
+export function configKey(gateway: GatewayRef): string {
   return `weir:config:${gateway.namespace}/${gateway.name}`;
 }
 
-export function ackKey(gateway: GatewayName): string {
+export function ackKey(gateway: GatewayRef): string {
   return `weir:ack:${gateway.namespace}/${gateway.name}`;
 }
 

@@ -10,6 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { DataplaneConfig } from '../../api-types/dataplane-config.ts';
+import { gatewayId, parseGatewayId } from '../../api-types/gateway-ref.ts';
 import { CONFIG_CHANNEL, configKey, type GatewayName } from '../../api-types/redis-contract.ts';
 import { jsonDigest } from './digest.ts';
 import { PUBLISH_SCRIPT, REMOVE_SCRIPT } from './scripts.ts';
@@ -38,15 +39,7 @@ export interface ConfigSink {
   publish(configs: readonly PublishInput[], options?: { renotify?: boolean }): Promise<PublishResult>;
 }
 
-export function gatewayId(gateway: GatewayName): string {
-  return `${gateway.namespace}/${gateway.name}`;
-}
-
-function parseGatewayId(id: string): GatewayName | undefined {
-  const slash = id.indexOf('/');
-  if (slash <= 0 || slash === id.length - 1) return undefined;
-  return { namespace: id.slice(0, slash), name: id.slice(slash + 1) };
-}
+export { gatewayId };
 
 export interface RedisPublisherOptions {
   readonly redis: Redis;
