@@ -11,9 +11,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { GatewayRef } from './gateway-ref.ts';
 
-/** @deprecated use `GatewayRef` from `gateway-ref.ts`; kept while callers move over. */
-export type GatewayName = GatewayRef;
-
 export const CONFIG_CHANNEL = 'weir:config';
 
 export function configKey(gateway: GatewayRef): string {

@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { GatewayName } from '../api-types/redis-contract.ts';
+import type { GatewayRef } from '../api-types/gateway-ref.ts';
 import { startAdmin } from './admin.ts';
 import type { ListenerSet } from './listeners.ts';
 import type { HttpProxy } from './proxy.ts';
@@ -20,7 +20,7 @@ import type { UpstreamOptions } from './upstreams.ts';
 
 export interface DataplaneOptions {
   redisUrl: string;
-  gateway: GatewayName;
+  gateway: GatewayRef;
   podName: string;
   log: Logger;
   /** Address the listener ports bind to. */

@@ -14,14 +14,14 @@ import {
   configKey,
   isConfigNotification,
   type ConfigAck,
-  type GatewayName,
 } from '../api-types/redis-contract.ts';
+import type { GatewayRef } from '../api-types/gateway-ref.ts';
 import type { Logger } from './telemetry/log.ts';
 import type { DataplaneMetrics } from './telemetry/metrics.ts';
 
 export interface SubscriberOptions {
   redisUrl: string;
-  gateway: GatewayName;
+  gateway: GatewayRef;
   podName: string;
   /** Compiles and swaps in a validated config; throws to reject it. */
   apply: (published: PublishedConfig) => Promise<void>;

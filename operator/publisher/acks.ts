@@ -3,7 +3,8 @@
  * per Gateway, whether the current version is being served.
  */
 import type { Redis } from 'ioredis';
-import { ACK_TTL_SECONDS, ackKey, isConfigAck, type ConfigAck, type GatewayName } from '../../api-types/redis-contract.ts';
+import { ACK_TTL_SECONDS, ackKey, isConfigAck, type ConfigAck } from '../../api-types/redis-contract.ts';
+import type { GatewayRef } from '../../api-types/gateway-ref.ts';
 
 export interface PodAck extends ConfigAck {
   readonly pod: string;
@@ -11,7 +12,7 @@ export interface PodAck extends ConfigAck {
 
 export interface AckSource {
   /** Acks per Gateway id, only pods whose ack is fresh. */
-  read(gateways: readonly GatewayName[]): Promise<Map<string, PodAck[]>>;
+  read(gateways: readonly GatewayRef[]): Promise<Map<string, PodAck[]>>;
 }
 
 export class RedisAckReader implements AckSource {
@@ -23,7 +24,7 @@ export class RedisAckReader implements AckSource {
     this.#now = now;
   }
 
-  async read(gateways: readonly GatewayName[]): Promise<Map<string, PodAck[]>> {
+  async read(gateways: readonly GatewayRef[]): Promise<Map<string, PodAck[]>> {
     const result = new Map<string, PodAck[]>();
     if (gateways.length === 0) return result;
     const pipeline = this.#redis.pipeline();

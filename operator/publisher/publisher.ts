@@ -10,13 +10,13 @@
  */
 import type { Redis } from 'ioredis';
 import type { DataplaneConfig } from '../../api-types/dataplane-config.ts';
-import { gatewayId, parseGatewayId } from '../../api-types/gateway-ref.ts';
-import { CONFIG_CHANNEL, configKey, type GatewayName } from '../../api-types/redis-contract.ts';
+import { gatewayId, parseGatewayId, type GatewayRef } from '../../api-types/gateway-ref.ts';
+import { CONFIG_CHANNEL, configKey } from '../../api-types/redis-contract.ts';
 import { jsonDigest } from './digest.ts';
 import { PUBLISH_SCRIPT, REMOVE_SCRIPT } from './scripts.ts';
 
 export interface PublishInput {
-  readonly gateway: GatewayName;
+  readonly gateway: GatewayRef;
   readonly config: DataplaneConfig;
 }
 

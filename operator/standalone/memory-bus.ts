@@ -4,7 +4,7 @@
  * in-process dataplane per Gateway; its acks come back through the AckSource side.
  */
 import type { PublishedConfig } from '../../api-types/dataplane-config.ts';
-import type { GatewayName } from '../../api-types/redis-contract.ts';
+import type { GatewayRef } from '../../api-types/gateway-ref.ts';
 import type { AckSource, PodAck } from '../publisher/acks.ts';
 import { configDigest } from '../publisher/digest.ts';
 import { gatewayId, type ConfigSink, type PublishedState, type PublishInput, type PublishResult } from '../publisher/publisher.ts';
@@ -17,7 +17,7 @@ export interface BusSubscriber {
 
 export interface MemoryBusOptions {
   /** Creates the dataplane serving one Gateway. */
-  readonly subscriber: (gateway: GatewayName) => BusSubscriber;
+  readonly subscriber: (gateway: GatewayRef) => BusSubscriber;
   readonly onApplyError?: (gateway: string, error: unknown) => void;
 }
 
@@ -67,7 +67,7 @@ export class MemoryBus implements ConfigSink, AckSource {
     return { current: new Map(this.#state), changed, removed };
   }
 
-  async read(gateways: readonly GatewayName[]): Promise<Map<string, PodAck[]>> {
+  async read(gateways: readonly GatewayRef[]): Promise<Map<string, PodAck[]>> {
     const result = new Map<string, PodAck[]>();
     for (const gateway of gateways) {
       const id = gatewayId(gateway);

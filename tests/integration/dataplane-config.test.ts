@@ -4,13 +4,14 @@
 import t from 'tap';
 import { Agent, request } from 'undici';
 import type { DataplaneConfig } from '../../api-types/dataplane-config.ts';
-import { ackKey, isConfigAck, type GatewayName } from '../../api-types/redis-contract.ts';
+import { ackKey, isConfigAck } from '../../api-types/redis-contract.ts';
+import type { GatewayRef } from '../../api-types/gateway-ref.ts';
 import { freePort, poll, privateRedis, redis, redisClient } from '../harness/index.ts';
 import { startEcho, type EchoServer } from '../harness/echo/server.ts';
 import { action, dataplaneConfig, echoCluster, httpClient, newGateway, publish, published, rule, startDataplane, waitForVersion } from './dataplane-fixtures.ts';
 
 /** A config whose only route sends everything to `echo`, plus `extraRoutes` distinct exact paths. */
-function configFor(gateway: GatewayName, port: number, echo: EchoServer, extraRoutes = 0): DataplaneConfig {
+function configFor(gateway: GatewayRef, port: number, echo: EchoServer, extraRoutes = 0): DataplaneConfig {
   const rules = [rule(0)];
   for (let i = 0; i < extraRoutes; i++) rules.unshift(rule(0, { path: { type: 'Exact', value: `/route/${i}` } }));
   return dataplaneConfig(gateway, {
@@ -20,7 +21,7 @@ function configFor(gateway: GatewayName, port: number, echo: EchoServer, extraRo
   });
 }
 
-async function readAck(client: Awaited<ReturnType<typeof redisClient>>, gateway: GatewayName, pod: string): Promise<unknown> {
+async function readAck(client: Awaited<ReturnType<typeof redisClient>>, gateway: GatewayRef, pod: string): Promise<unknown> {
   const raw = await client.hget(ackKey(gateway), pod);
   return raw === null ? undefined : JSON.parse(raw);
 }

@@ -15,12 +15,13 @@ import {
   type PublishedConfig,
   type RuleAction,
 } from '../../api-types/dataplane-config.ts';
-import { CONFIG_CHANNEL, configKey, type GatewayName } from '../../api-types/redis-contract.ts';
+import { CONFIG_CHANNEL, configKey } from '../../api-types/redis-contract.ts';
+import type { GatewayRef } from '../../api-types/gateway-ref.ts';
 import { Dataplane, type DataplaneOptions } from '../../dataplane/dataplane.ts';
 import { poll, uniqueName, type TestContext } from '../harness/index.ts';
 import type { EchoServer } from '../harness/echo/server.ts';
 
-export function newGateway(): GatewayName {
+export function newGateway(): GatewayRef {
   return { namespace: 'test', name: uniqueName('gw') };
 }
 
@@ -69,7 +70,7 @@ export interface ConfigParts {
   trustedProxyHops?: number;
 }
 
-export function dataplaneConfig(gateway: GatewayName, parts: ConfigParts): DataplaneConfig {
+export function dataplaneConfig(gateway: GatewayRef, parts: ConfigParts): DataplaneConfig {
   return {
     schema: DATAPLANE_CONFIG_SCHEMA,
     gateway,
@@ -89,7 +90,7 @@ export function published(config: DataplaneConfig, version: number): PublishedCo
 }
 
 /** Writes the snapshot and notifies, as the operator's publisher does. */
-export async function publish(redis: Redis, gateway: GatewayName, value: PublishedConfig | string, version?: number): Promise<void> {
+export async function publish(redis: Redis, gateway: GatewayRef, value: PublishedConfig | string, version?: number): Promise<void> {
   const body = typeof value === 'string' ? value : JSON.stringify(value);
   const notifyVersion = typeof value === 'string' ? version ?? 0 : value.version;
   const digest = typeof value === 'string' ? 'sha256:unknown' : value.digest;
@@ -100,7 +101,7 @@ export async function publish(redis: Redis, gateway: GatewayName, value: Publish
     .exec();
 }
 
-export async function startDataplane(t: TestContext, redisUrl: string, gateway: GatewayName, options: Partial<DataplaneOptions> = {}): Promise<Dataplane> {
+export async function startDataplane(t: TestContext, redisUrl: string, gateway: GatewayRef, options: Partial<DataplaneOptions> = {}): Promise<Dataplane> {
   const dataplane = await Dataplane.start({
     redisUrl,
     gateway,

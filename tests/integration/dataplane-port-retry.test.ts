@@ -5,14 +5,15 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { Redis } from 'ioredis';
 import t from 'tap';
-import { ackKey, type GatewayName } from '../../api-types/redis-contract.ts';
+import { ackKey } from '../../api-types/redis-contract.ts';
+import type { GatewayRef } from '../../api-types/gateway-ref.ts';
 import { freePorts, poll, redis, redisClient } from '../harness/index.ts';
 import { action, dataplaneConfig, echoCluster, httpClient, newGateway, publish, published, rule, startDataplane, waitForVersion } from './dataplane-fixtures.ts';
 import { startEcho } from '../harness/echo/server.ts';
 
 interface Ack { appliedVersion: number; rejectedReason?: string }
 
-async function readAck(client: Redis, gateway: GatewayName, pod: string): Promise<Ack | undefined> {
+async function readAck(client: Redis, gateway: GatewayRef, pod: string): Promise<Ack | undefined> {
   const raw = await client.hget(ackKey(gateway), pod);
   return raw === null ? undefined : (JSON.parse(raw) as Ack);
 }
