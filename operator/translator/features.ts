@@ -3,7 +3,7 @@
  *
  * A feature is listed only when both the translator and the DataplaneConfig contract carry it.
  * Not listed on purpose: GatewayStaticAddresses (Weir does not assign requested addresses).
- * Keep the list sorted; the golden files pin it.
+ * Keep the list sorted; `tests/golden/supported-features.yaml` pins it.
  */
 export const SUPPORTED_FEATURES: readonly string[] = [
   'BackendTLSPolicy',

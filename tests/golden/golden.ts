@@ -4,13 +4,16 @@
  *
  * An input may start with `# include: a, b` to prepend shared setups from `_base/<name>.yaml`.
  * In output.yaml, PEM material is replaced by `<pem sha256:…>` so the files stay readable; the
- * determinism test compares full, unabridged output.
+ * determinism test compares full, unabridged output. A GatewayClass's `supportedFeatures` that
+ * equals the one list is written as `SUPPORTED_FEATURES`; that list is pinned on its own in
+ * `supported-features.yaml`, so adding a feature changes one golden file, not every case.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { emptySnapshot, SNAPSHOT_FIELD_BY_KIND, type Snapshot, type SnapshotKind } from '../../operator/store/index.ts';
+import { SUPPORTED_FEATURES } from '../../operator/translator/features.ts';
 import { translate, type TranslationResult } from '../../operator/translator/index.ts';
 
 export const GOLDEN_DIR = import.meta.dirname;
@@ -53,9 +56,28 @@ function abridgePem(text: string): string {
   return text.replace(PEM, (block, label: string) => `<${label.toLowerCase()} sha256:${createHash('sha256').update(block).digest('hex').slice(0, 12)}>`);
 }
 
+export const SUPPORTED_FEATURES_FILE = join(GOLDEN_DIR, 'supported-features.yaml');
+const SUPPORTED_FEATURES_MARKER = 'SUPPORTED_FEATURES';
+
+function isTheFeatureList(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length !== SUPPORTED_FEATURES.length) return false;
+  return value.every((entry: unknown, index) => typeof entry === 'object' && entry !== null && (entry as { name?: unknown }).name === SUPPORTED_FEATURES[index]);
+}
+
+function abridge(key: string, value: unknown): unknown {
+  if (typeof value === 'string') return abridgePem(value);
+  if (key === 'supportedFeatures' && isTheFeatureList(value)) return SUPPORTED_FEATURES_MARKER;
+  return value;
+}
+
 export function renderOutput(result: TranslationResult): string {
-  const abridged: unknown = JSON.parse(JSON.stringify(result), (_key, value: unknown) => (typeof value === 'string' ? abridgePem(value) : value));
+  const abridged: unknown = JSON.parse(JSON.stringify(result), abridge);
   return stringify(abridged, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** The golden rendering of the one `supportedFeatures` list (`supported-features.yaml`). */
+export function renderSupportedFeatures(): string {
+  return stringify({ supportedFeatures: SUPPORTED_FEATURES.map((name) => ({ name })) }, { lineWidth: 0 });
 }
 
 export function runCase(caseName: string): { result: TranslationResult; output: string } {

@@ -4,12 +4,17 @@ import t from 'tap';
 import { createHash } from 'node:crypto';
 import { validatePublishedConfig } from '../../api-types/dataplane-config.ts';
 import { translate } from '../../operator/translator/index.ts';
-import { caseNames, GOLDEN_DIR, readObjects, runCase, snapshotOf } from '../golden/golden.ts';
+import { caseNames, GOLDEN_DIR, readObjects, renderSupportedFeatures, runCase, snapshotOf, SUPPORTED_FEATURES_FILE } from '../golden/golden.ts';
 
 const cases = caseNames();
 
 t.test('there are at least 60 golden cases', (t) => {
   t.ok(cases.length >= 60, `${cases.length} cases`);
+  t.end();
+});
+
+t.test('supported-features.yaml pins the one supportedFeatures list', (t) => {
+  t.equal(renderSupportedFeatures(), readFileSync(SUPPORTED_FEATURES_FILE, 'utf8'), 'run `npm run golden:update` and review the diff if the change is intended');
   t.end();
 });
 
