@@ -1,64 +1,63 @@
 /** The core Kubernetes objects Weir reads, reduced to the fields it uses. */
-import type { ObjectMeta } from './meta.ts';
+import { Type, type Static } from '@sinclair/typebox';
+import { kubeObject, StringMap } from './meta.ts';
 
-export interface ServicePort {
-  readonly name?: string;
-  readonly protocol?: string;
-  readonly port: number;
-  readonly targetPort?: number | string;
+export const ServicePort = Type.Object({
+  name: Type.Optional(Type.String()),
+  protocol: Type.Optional(Type.String()),
+  port: Type.Number(),
+  targetPort: Type.Optional(Type.Union([Type.Number(), Type.String()])),
   /** e.g. `kubernetes.io/h2c`, `kubernetes.io/ws`, `kubernetes.io/wss`, `https`. */
-  readonly appProtocol?: string;
-}
+  appProtocol: Type.Optional(Type.String()),
+});
+export type ServicePort = Static<typeof ServicePort>;
 
-export interface Service {
-  readonly apiVersion: string;
-  readonly kind: 'Service';
-  readonly metadata: ObjectMeta;
-  readonly spec: {
-    readonly type?: string;
+export const Service = kubeObject('Service', {
+  spec: Type.Object({
+    type: Type.Optional(Type.String()),
     /** `None` for a headless Service. */
-    readonly clusterIP?: string;
-    readonly selector?: Readonly<Record<string, string>>;
-    readonly ports?: readonly ServicePort[];
-    readonly externalName?: string;
-  };
-}
+    clusterIP: Type.Optional(Type.String()),
+    selector: Type.Optional(StringMap),
+    ports: Type.Optional(Type.Array(ServicePort)),
+    externalName: Type.Optional(Type.String()),
+  }),
+});
+export type Service = Static<typeof Service>;
 
-export interface EndpointSlice {
-  readonly apiVersion: string;
-  readonly kind: 'EndpointSlice';
-  /** The owning Service is named by the label `kubernetes.io/service-name`. */
-  readonly metadata: ObjectMeta;
-  readonly addressType: 'IPv4' | 'IPv6' | 'FQDN';
-  readonly endpoints?: readonly {
-    readonly addresses: readonly string[];
-    readonly conditions?: { readonly ready?: boolean; readonly serving?: boolean; readonly terminating?: boolean };
-  }[];
-  readonly ports?: readonly { readonly name?: string; readonly port?: number; readonly protocol?: string; readonly appProtocol?: string }[];
-}
+/** The owning Service is named by the label `kubernetes.io/service-name`. */
+export const EndpointSlice = kubeObject('EndpointSlice', {
+  addressType: Type.String(),
+  endpoints: Type.Optional(
+    Type.Array(
+      Type.Object({
+        addresses: Type.Array(Type.String()),
+        conditions: Type.Optional(
+          Type.Object({ ready: Type.Optional(Type.Boolean()), serving: Type.Optional(Type.Boolean()), terminating: Type.Optional(Type.Boolean()) }),
+        ),
+      }),
+    ),
+  ),
+  ports: Type.Optional(
+    Type.Array(
+      Type.Object({ name: Type.Optional(Type.String()), port: Type.Optional(Type.Number()), protocol: Type.Optional(Type.String()), appProtocol: Type.Optional(Type.String()) }),
+    ),
+  ),
+});
+export type EndpointSlice = Static<typeof EndpointSlice>;
 
-export interface Secret {
-  readonly apiVersion: string;
-  readonly kind: 'Secret';
-  readonly metadata: ObjectMeta;
-  readonly type?: string;
+export const Secret = kubeObject('Secret', {
+  type: Type.Optional(Type.String()),
   /** Base64-encoded values, as the API server returns them. */
-  readonly data?: Readonly<Record<string, string>>;
+  data: Type.Optional(StringMap),
   /** Plain values (YAML input in standalone mode). */
-  readonly stringData?: Readonly<Record<string, string>>;
-}
+  stringData: Type.Optional(StringMap),
+});
+export type Secret = Static<typeof Secret>;
 
-export interface ConfigMap {
-  readonly apiVersion: string;
-  readonly kind: 'ConfigMap';
-  readonly metadata: ObjectMeta;
-  readonly data?: Readonly<Record<string, string>>;
-}
+export const ConfigMap = kubeObject('ConfigMap', { data: Type.Optional(StringMap) });
+export type ConfigMap = Static<typeof ConfigMap>;
 
-export interface Namespace {
-  readonly apiVersion: string;
-  readonly kind: 'Namespace';
-  readonly metadata: ObjectMeta;
-}
+export const Namespace = kubeObject('Namespace', {});
+export type Namespace = Static<typeof Namespace>;
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

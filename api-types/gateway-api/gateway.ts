@@ -1,113 +1,100 @@
 /** GatewayClass, Gateway and ListenerSet (gateway.networking.k8s.io/v1, v1.6.1). */
-import type { Condition, KubeObject, LabelSelector, ObjectReference, RouteGroupKind, SecretObjectReference } from './meta.ts';
+import { Type, type Static } from '@sinclair/typebox';
+import { kubeObject, NamespacesFrom, ObjectReference, RouteGroupKind, StringMap } from './meta.ts';
 
-export interface ParametersReference {
-  readonly group: string;
-  readonly kind: string;
-  readonly name: string;
-  readonly namespace?: string;
-}
+export const ParametersReference = Type.Object({
+  group: Type.String(),
+  kind: Type.String(),
+  name: Type.String(),
+  namespace: Type.Optional(Type.String()),
+});
+export type ParametersReference = Static<typeof ParametersReference>;
 
-export interface GatewayClassSpec {
-  readonly controllerName: string;
-  readonly parametersRef?: ParametersReference;
-  readonly description?: string;
-}
+export const GatewayClass = kubeObject('GatewayClass', {
+  spec: Type.Object({
+    controllerName: Type.String(),
+    parametersRef: Type.Optional(ParametersReference),
+    description: Type.Optional(Type.String()),
+  }),
+});
+export type GatewayClass = Static<typeof GatewayClass>;
 
-export interface GatewayClassStatus {
-  readonly conditions: readonly Condition[];
-  readonly supportedFeatures: readonly { readonly name: string }[];
-}
+export const AllowedRoutes = Type.Object({
+  namespaces: Type.Optional(NamespacesFrom),
+  kinds: Type.Optional(Type.Array(RouteGroupKind)),
+});
+export type AllowedRoutes = Static<typeof AllowedRoutes>;
 
-export type GatewayClass = KubeObject<'GatewayClass', GatewayClassSpec>;
+export const ListenerTLSConfig = Type.Object({
+  /** `Terminate` (default) or `Passthrough`. */
+  mode: Type.Optional(Type.String()),
+  certificateRefs: Type.Optional(Type.Array(ObjectReference)),
+  options: Type.Optional(StringMap),
+});
+export type ListenerTLSConfig = Static<typeof ListenerTLSConfig>;
 
-export type FromNamespaces = 'All' | 'Same' | 'Selector' | 'None';
+export const Listener = Type.Object({
+  name: Type.String(),
+  hostname: Type.Optional(Type.String()),
+  port: Type.Number(),
+  protocol: Type.String(),
+  tls: Type.Optional(ListenerTLSConfig),
+  allowedRoutes: Type.Optional(AllowedRoutes),
+});
+export type Listener = Static<typeof Listener>;
 
-export interface AllowedRoutes {
-  readonly namespaces?: { readonly from?: FromNamespaces; readonly selector?: LabelSelector };
-  readonly kinds?: readonly RouteGroupKind[];
-}
-
-export interface ListenerTLSConfig {
-  /** Default `Terminate`. */
-  readonly mode?: 'Terminate' | 'Passthrough';
-  readonly certificateRefs?: readonly SecretObjectReference[];
-  readonly options?: Readonly<Record<string, string>>;
-}
-
-export interface Listener {
-  readonly name: string;
-  readonly hostname?: string;
-  readonly port: number;
-  readonly protocol: string;
-  readonly tls?: ListenerTLSConfig;
-  readonly allowedRoutes?: AllowedRoutes;
-}
-
-export interface FrontendTLSValidation {
+export const FrontendTLSValidation = Type.Object({
   /** ConfigMaps (or Secrets) holding `ca.crt`. */
-  readonly caCertificateRefs: readonly ObjectReference[];
-  /** Default `AllowValidOnly`. */
-  readonly mode?: 'AllowValidOnly' | 'AllowInsecureFallback';
-}
+  caCertificateRefs: Type.Optional(Type.Array(ObjectReference)),
+  /** `AllowValidOnly` (default) or `AllowInsecureFallback`. */
+  mode: Type.Optional(Type.String()),
+});
+export type FrontendTLSValidation = Static<typeof FrontendTLSValidation>;
 
-export interface FrontendTLSConfig {
-  readonly default: { readonly validation?: FrontendTLSValidation };
-  readonly perPort?: readonly { readonly port: number; readonly tls: { readonly validation?: FrontendTLSValidation } }[];
-}
+export const FrontendTLSConfig = Type.Object({
+  default: Type.Optional(Type.Object({ validation: Type.Optional(FrontendTLSValidation) })),
+  perPort: Type.Optional(Type.Array(Type.Object({ port: Type.Number(), tls: Type.Optional(Type.Object({ validation: Type.Optional(FrontendTLSValidation) })) }))),
+});
+export type FrontendTLSConfig = Static<typeof FrontendTLSConfig>;
 
-export interface GatewayTLSConfig {
-  readonly backend?: { readonly clientCertificateRef?: SecretObjectReference };
-  readonly frontend?: FrontendTLSConfig;
-}
-
-export interface GatewaySpecAddress {
+export const GatewaySpecAddress = Type.Object({
   /** Default `IPAddress`. */
-  readonly type?: string;
-  readonly value?: string;
-}
+  type: Type.Optional(Type.String()),
+  value: Type.Optional(Type.String()),
+});
+export type GatewaySpecAddress = Static<typeof GatewaySpecAddress>;
 
-export interface GatewayInfrastructure {
-  readonly labels?: Readonly<Record<string, string>>;
-  readonly annotations?: Readonly<Record<string, string>>;
-  readonly parametersRef?: { readonly group: string; readonly kind: string; readonly name: string };
-}
+export const GatewayInfrastructure = Type.Object({
+  labels: Type.Optional(StringMap),
+  annotations: Type.Optional(StringMap),
+  parametersRef: Type.Optional(ParametersReference),
+});
+export type GatewayInfrastructure = Static<typeof GatewayInfrastructure>;
 
-export interface GatewaySpec {
-  readonly gatewayClassName: string;
-  readonly listeners: readonly Listener[];
-  readonly addresses?: readonly GatewaySpecAddress[];
-  readonly infrastructure?: GatewayInfrastructure;
+export const GatewaySpec = Type.Object({
+  gatewayClassName: Type.String(),
+  listeners: Type.Array(Listener),
+  addresses: Type.Optional(Type.Array(GatewaySpecAddress)),
+  infrastructure: Type.Optional(GatewayInfrastructure),
   /** Which ListenerSets may attach. Default: none. */
-  readonly allowedListeners?: { readonly namespaces?: { readonly from?: FromNamespaces; readonly selector?: LabelSelector } };
-  readonly tls?: GatewayTLSConfig;
-  readonly defaultScope?: 'All' | 'None';
-}
+  allowedListeners: Type.Optional(Type.Object({ namespaces: Type.Optional(NamespacesFrom) })),
+  tls: Type.Optional(
+    Type.Object({
+      backend: Type.Optional(Type.Object({ clientCertificateRef: Type.Optional(ObjectReference) })),
+      frontend: Type.Optional(FrontendTLSConfig),
+    }),
+  ),
+  defaultScope: Type.Optional(Type.String()),
+});
+export type GatewaySpec = Static<typeof GatewaySpec>;
 
-export interface ListenerStatus {
-  readonly name: string;
-  readonly supportedKinds: readonly RouteGroupKind[];
-  readonly attachedRoutes: number;
-  readonly conditions: readonly Condition[];
-}
+export const Gateway = kubeObject('Gateway', { spec: GatewaySpec });
+export type Gateway = Static<typeof Gateway>;
 
-export interface GatewayStatus {
-  readonly addresses?: readonly { readonly type?: string; readonly value: string }[];
-  readonly conditions: readonly Condition[];
-  readonly listeners: readonly ListenerStatus[];
-  readonly attachedListenerSets?: number;
-}
-
-export type Gateway = KubeObject<'Gateway', GatewaySpec>;
-
-export interface ListenerSetSpec {
-  readonly parentRef: { readonly group?: string; readonly kind?: string; readonly name: string; readonly namespace?: string };
-  readonly listeners: readonly Listener[];
-}
-
-export interface ListenerSetStatus {
-  readonly conditions: readonly Condition[];
-  readonly listeners: readonly ListenerStatus[];
-}
-
-export type ListenerSet = KubeObject<'ListenerSet', ListenerSetSpec>;
+export const ListenerSet = kubeObject('ListenerSet', {
+  spec: Type.Object({
+    parentRef: ObjectReference,
+    listeners: Type.Array(Listener),
+  }),
+});
+export type ListenerSet = Static<typeof ListenerSet>;

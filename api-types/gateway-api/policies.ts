@@ -1,30 +1,36 @@
 /** ReferenceGrant and BackendTLSPolicy (gateway.networking.k8s.io/v1, v1.6.1). */
-import type { Condition, KubeObject, LocalObjectReference, ParentReference } from './meta.ts';
+import { Type, type Static } from '@sinclair/typebox';
+import { kubeObject, ObjectReference, StringMap } from './meta.ts';
 
-export interface ReferenceGrantSpec {
-  readonly from: readonly { readonly group: string; readonly kind: string; readonly namespace: string }[];
-  /** `name` absent grants every object of that group/kind in the grant's namespace. */
-  readonly to: readonly { readonly group: string; readonly kind: string; readonly name?: string }[];
-}
+export const ReferenceGrant = kubeObject('ReferenceGrant', {
+  spec: Type.Object({
+    from: Type.Array(Type.Object({ group: Type.String(), kind: Type.String(), namespace: Type.String() })),
+    /** `name` absent grants every object of that group/kind in the grant's namespace. */
+    to: Type.Array(Type.Object({ group: Type.String(), kind: Type.String(), name: Type.Optional(Type.String()) })),
+  }),
+});
+export type ReferenceGrant = Static<typeof ReferenceGrant>;
 
-export type ReferenceGrant = KubeObject<'ReferenceGrant', ReferenceGrantSpec>;
+export const SubjectAltName = Type.Object({
+  /** `Hostname` or `URI`. */
+  type: Type.String(),
+  hostname: Type.Optional(Type.String()),
+  uri: Type.Optional(Type.String()),
+});
+export type SubjectAltName = Static<typeof SubjectAltName>;
 
-export interface BackendTLSPolicySpec {
-  readonly targetRefs: readonly { readonly group: string; readonly kind: string; readonly name: string; readonly sectionName?: string }[];
-  readonly validation: {
-    /** ConfigMaps (core group) holding `ca.crt`. */
-    readonly caCertificateRefs?: readonly LocalObjectReference[];
-    readonly wellKnownCACertificates?: 'System';
-    readonly hostname: string;
-    readonly subjectAltNames?: readonly { readonly type: 'Hostname' | 'URI'; readonly hostname?: string; readonly uri?: string }[];
-  };
-  readonly options?: Readonly<Record<string, string>>;
-}
-
-export interface PolicyAncestorStatus {
-  readonly ancestorRef: ParentReference;
-  readonly controllerName: string;
-  readonly conditions: readonly Condition[];
-}
-
-export type BackendTLSPolicy = KubeObject<'BackendTLSPolicy', BackendTLSPolicySpec>;
+export const BackendTLSPolicy = kubeObject('BackendTLSPolicy', {
+  spec: Type.Object({
+    targetRefs: Type.Array(Type.Object({ group: Type.String(), kind: Type.String(), name: Type.String(), sectionName: Type.Optional(Type.String()) })),
+    validation: Type.Object({
+      /** ConfigMaps (core group) holding `ca.crt`. */
+      caCertificateRefs: Type.Optional(Type.Array(ObjectReference)),
+      /** `System` is the only value the spec defines. */
+      wellKnownCACertificates: Type.Optional(Type.String()),
+      hostname: Type.String(),
+      subjectAltNames: Type.Optional(Type.Array(SubjectAltName)),
+    }),
+    options: Type.Optional(StringMap),
+  }),
+});
+export type BackendTLSPolicy = Static<typeof BackendTLSPolicy>;

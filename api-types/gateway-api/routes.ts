@@ -1,147 +1,155 @@
 /** HTTPRoute, GRPCRoute, TLSRoute, TCPRoute (gateway.networking.k8s.io/v1, v1.6.1). */
-import type { BackendObjectReference, BackendRef, KubeObject, LocalObjectReference, ParentReference, RouteParentStatus, SessionPersistence } from './meta.ts';
+import { Type, type Static } from '@sinclair/typebox';
+import { BackendObjectReference, BackendRef, kubeObject, ObjectReference, ParentReference, SessionPersistence } from './meta.ts';
 
-export interface CommonRouteSpec {
-  readonly parentRefs?: readonly ParentReference[];
-}
+export const HTTPHeader = Type.Object({ name: Type.String(), value: Type.String() });
+export type HTTPHeader = Static<typeof HTTPHeader>;
 
-export interface HTTPHeader {
-  readonly name: string;
-  readonly value: string;
-}
+export const HTTPHeaderFilter = Type.Object({
+  set: Type.Optional(Type.Array(HTTPHeader)),
+  add: Type.Optional(Type.Array(HTTPHeader)),
+  remove: Type.Optional(Type.Array(Type.String())),
+});
+export type HTTPHeaderFilter = Static<typeof HTTPHeaderFilter>;
 
-export interface HTTPHeaderFilter {
-  readonly set?: readonly HTTPHeader[];
-  readonly add?: readonly HTTPHeader[];
-  readonly remove?: readonly string[];
-}
+export const HTTPPathModifier = Type.Object({
+  /** `ReplaceFullPath` or `ReplacePrefixMatch`. */
+  type: Type.String(),
+  replaceFullPath: Type.Optional(Type.String()),
+  replacePrefixMatch: Type.Optional(Type.String()),
+});
+export type HTTPPathModifier = Static<typeof HTTPPathModifier>;
 
-export interface HTTPPathModifier {
-  readonly type: 'ReplaceFullPath' | 'ReplacePrefixMatch';
-  readonly replaceFullPath?: string;
-  readonly replacePrefixMatch?: string;
-}
-
-export interface HTTPRequestRedirectFilter {
-  readonly scheme?: 'http' | 'https';
-  readonly hostname?: string;
-  readonly path?: HTTPPathModifier;
-  readonly port?: number;
+export const HTTPRequestRedirectFilter = Type.Object({
+  scheme: Type.Optional(Type.String()),
+  hostname: Type.Optional(Type.String()),
+  path: Type.Optional(HTTPPathModifier),
+  port: Type.Optional(Type.Number()),
   /** Default 302. */
-  readonly statusCode?: number;
-}
+  statusCode: Type.Optional(Type.Number()),
+});
+export type HTTPRequestRedirectFilter = Static<typeof HTTPRequestRedirectFilter>;
 
-export interface HTTPURLRewriteFilter {
-  readonly hostname?: string;
-  readonly path?: HTTPPathModifier;
-}
+export const HTTPURLRewriteFilter = Type.Object({
+  hostname: Type.Optional(Type.String()),
+  path: Type.Optional(HTTPPathModifier),
+});
+export type HTTPURLRewriteFilter = Static<typeof HTTPURLRewriteFilter>;
 
-export interface HTTPRequestMirrorFilter {
-  readonly backendRef: BackendObjectReference;
-  readonly percent?: number;
-  readonly fraction?: { readonly numerator: number; readonly denominator?: number };
-}
+export const HTTPRequestMirrorFilter = Type.Object({
+  backendRef: BackendObjectReference,
+  percent: Type.Optional(Type.Number()),
+  fraction: Type.Optional(Type.Object({ numerator: Type.Number(), denominator: Type.Optional(Type.Number()) })),
+});
+export type HTTPRequestMirrorFilter = Static<typeof HTTPRequestMirrorFilter>;
 
-export interface HTTPCORSFilter {
-  readonly allowOrigins?: readonly string[];
-  readonly allowCredentials?: boolean;
-  readonly allowMethods?: readonly string[];
-  readonly allowHeaders?: readonly string[];
-  readonly exposeHeaders?: readonly string[];
+export const HTTPCORSFilter = Type.Object({
+  allowOrigins: Type.Optional(Type.Array(Type.String())),
+  allowCredentials: Type.Optional(Type.Boolean()),
+  allowMethods: Type.Optional(Type.Array(Type.String())),
+  allowHeaders: Type.Optional(Type.Array(Type.String())),
+  exposeHeaders: Type.Optional(Type.Array(Type.String())),
   /** Seconds; default 5. */
-  readonly maxAge?: number;
-}
+  maxAge: Type.Optional(Type.Number()),
+});
+export type HTTPCORSFilter = Static<typeof HTTPCORSFilter>;
 
-export interface HTTPRouteFilter {
-  readonly type: string;
-  readonly requestHeaderModifier?: HTTPHeaderFilter;
-  readonly responseHeaderModifier?: HTTPHeaderFilter;
-  readonly requestMirror?: HTTPRequestMirrorFilter;
-  readonly requestRedirect?: HTTPRequestRedirectFilter;
-  readonly urlRewrite?: HTTPURLRewriteFilter;
-  readonly cors?: HTTPCORSFilter;
-  readonly extensionRef?: LocalObjectReference;
-}
+/** One shape for HTTPRoute, GRPCRoute and backendRef filters; which `type`s a place allows is the translator's call. */
+export const RouteFilter = Type.Object({
+  type: Type.String(),
+  requestHeaderModifier: Type.Optional(HTTPHeaderFilter),
+  responseHeaderModifier: Type.Optional(HTTPHeaderFilter),
+  requestMirror: Type.Optional(HTTPRequestMirrorFilter),
+  requestRedirect: Type.Optional(HTTPRequestRedirectFilter),
+  urlRewrite: Type.Optional(HTTPURLRewriteFilter),
+  cors: Type.Optional(HTTPCORSFilter),
+  extensionRef: Type.Optional(ObjectReference),
+});
+export type RouteFilter = Static<typeof RouteFilter>;
 
-export interface HTTPRouteMatch {
+export const ValueMatch = Type.Object({
+  /** `Exact` (default) or `RegularExpression`. */
+  type: Type.Optional(Type.String()),
+  name: Type.String(),
+  value: Type.String(),
+});
+export type ValueMatch = Static<typeof ValueMatch>;
+
+export const HTTPRouteMatch = Type.Object({
   /** Default `{ type: PathPrefix, value: "/" }`. */
-  readonly path?: { readonly type?: 'Exact' | 'PathPrefix' | 'RegularExpression'; readonly value?: string };
-  readonly headers?: readonly { readonly type?: 'Exact' | 'RegularExpression'; readonly name: string; readonly value: string }[];
-  readonly queryParams?: readonly { readonly type?: 'Exact' | 'RegularExpression'; readonly name: string; readonly value: string }[];
-  readonly method?: string;
-}
+  path: Type.Optional(Type.Object({ type: Type.Optional(Type.String()), value: Type.Optional(Type.String()) })),
+  headers: Type.Optional(Type.Array(ValueMatch)),
+  queryParams: Type.Optional(Type.Array(ValueMatch)),
+  method: Type.Optional(Type.String()),
+});
+export type HTTPRouteMatch = Static<typeof HTTPRouteMatch>;
 
-export interface HTTPBackendRef extends BackendRef {
-  readonly filters?: readonly HTTPRouteFilter[];
-}
+export const RouteBackendRef = Type.Composite([BackendRef, Type.Object({ filters: Type.Optional(Type.Array(RouteFilter)) })]);
+export type RouteBackendRef = Static<typeof RouteBackendRef>;
 
-export interface HTTPRouteRule {
-  readonly name?: string;
-  readonly matches?: readonly HTTPRouteMatch[];
-  readonly filters?: readonly HTTPRouteFilter[];
-  readonly backendRefs?: readonly HTTPBackendRef[];
-  readonly timeouts?: { readonly request?: string; readonly backendRequest?: string };
-  readonly retry?: { readonly codes?: readonly number[]; readonly attempts?: number; readonly backoff?: string };
-  readonly sessionPersistence?: SessionPersistence;
-}
+export const HTTPRouteRule = Type.Object({
+  name: Type.Optional(Type.String()),
+  matches: Type.Optional(Type.Array(HTTPRouteMatch)),
+  filters: Type.Optional(Type.Array(RouteFilter)),
+  backendRefs: Type.Optional(Type.Array(RouteBackendRef)),
+  timeouts: Type.Optional(Type.Object({ request: Type.Optional(Type.String()), backendRequest: Type.Optional(Type.String()) })),
+  retry: Type.Optional(Type.Object({ codes: Type.Optional(Type.Array(Type.Number())), attempts: Type.Optional(Type.Number()), backoff: Type.Optional(Type.String()) })),
+  sessionPersistence: Type.Optional(SessionPersistence),
+});
+export type HTTPRouteRule = Static<typeof HTTPRouteRule>;
 
-export interface HTTPRouteSpec extends CommonRouteSpec {
-  readonly hostnames?: readonly string[];
-  readonly rules?: readonly HTTPRouteRule[];
-}
+export const HTTPRoute = kubeObject('HTTPRoute', {
+  spec: Type.Object({
+    parentRefs: Type.Optional(Type.Array(ParentReference)),
+    hostnames: Type.Optional(Type.Array(Type.String())),
+    rules: Type.Optional(Type.Array(HTTPRouteRule)),
+  }),
+});
+export type HTTPRoute = Static<typeof HTTPRoute>;
 
-export interface RouteStatus {
-  readonly parents: readonly RouteParentStatus[];
-}
+export const GRPCRouteMatch = Type.Object({
+  method: Type.Optional(Type.Object({ type: Type.Optional(Type.String()), service: Type.Optional(Type.String()), method: Type.Optional(Type.String()) })),
+  headers: Type.Optional(Type.Array(ValueMatch)),
+});
+export type GRPCRouteMatch = Static<typeof GRPCRouteMatch>;
 
-export type HTTPRoute = KubeObject<'HTTPRoute', HTTPRouteSpec>;
+export const GRPCRouteRule = Type.Object({
+  name: Type.Optional(Type.String()),
+  matches: Type.Optional(Type.Array(GRPCRouteMatch)),
+  filters: Type.Optional(Type.Array(RouteFilter)),
+  backendRefs: Type.Optional(Type.Array(RouteBackendRef)),
+  sessionPersistence: Type.Optional(SessionPersistence),
+});
+export type GRPCRouteRule = Static<typeof GRPCRouteRule>;
 
-export interface GRPCRouteMatch {
-  readonly method?: { readonly type?: 'Exact' | 'RegularExpression'; readonly service?: string; readonly method?: string };
-  readonly headers?: readonly { readonly type?: 'Exact' | 'RegularExpression'; readonly name: string; readonly value: string }[];
-}
+export const GRPCRoute = kubeObject('GRPCRoute', {
+  spec: Type.Object({
+    parentRefs: Type.Optional(Type.Array(ParentReference)),
+    hostnames: Type.Optional(Type.Array(Type.String())),
+    rules: Type.Optional(Type.Array(GRPCRouteRule)),
+  }),
+});
+export type GRPCRoute = Static<typeof GRPCRoute>;
 
-export interface GRPCRouteFilter {
-  readonly type: string;
-  readonly requestHeaderModifier?: HTTPHeaderFilter;
-  readonly responseHeaderModifier?: HTTPHeaderFilter;
-  readonly requestMirror?: HTTPRequestMirrorFilter;
-  readonly extensionRef?: LocalObjectReference;
-}
+export const StreamRouteRule = Type.Object({
+  name: Type.Optional(Type.String()),
+  backendRefs: Type.Optional(Type.Array(BackendRef)),
+});
+export type StreamRouteRule = Static<typeof StreamRouteRule>;
 
-export interface GRPCBackendRef extends BackendRef {
-  readonly filters?: readonly GRPCRouteFilter[];
-}
+export const TLSRoute = kubeObject('TLSRoute', {
+  spec: Type.Object({
+    parentRefs: Type.Optional(Type.Array(ParentReference)),
+    hostnames: Type.Optional(Type.Array(Type.String())),
+    rules: Type.Optional(Type.Array(StreamRouteRule)),
+  }),
+});
+export type TLSRoute = Static<typeof TLSRoute>;
 
-export interface GRPCRouteRule {
-  readonly name?: string;
-  readonly matches?: readonly GRPCRouteMatch[];
-  readonly filters?: readonly GRPCRouteFilter[];
-  readonly backendRefs?: readonly GRPCBackendRef[];
-  readonly sessionPersistence?: SessionPersistence;
-}
-
-export interface GRPCRouteSpec extends CommonRouteSpec {
-  readonly hostnames?: readonly string[];
-  readonly rules?: readonly GRPCRouteRule[];
-}
-
-export type GRPCRoute = KubeObject<'GRPCRoute', GRPCRouteSpec>;
-
-export interface StreamRouteRule {
-  readonly name?: string;
-  readonly backendRefs?: readonly BackendRef[];
-}
-
-export interface TLSRouteSpec extends CommonRouteSpec {
-  readonly hostnames?: readonly string[];
-  readonly rules?: readonly StreamRouteRule[];
-}
-
-export type TLSRoute = KubeObject<'TLSRoute', TLSRouteSpec>;
-
-export interface TCPRouteSpec extends CommonRouteSpec {
-  readonly rules?: readonly StreamRouteRule[];
-}
-
-export type TCPRoute = KubeObject<'TCPRoute', TCPRouteSpec>;
+export const TCPRoute = kubeObject('TCPRoute', {
+  spec: Type.Object({
+    parentRefs: Type.Optional(Type.Array(ParentReference)),
+    rules: Type.Optional(Type.Array(StreamRouteRule)),
+  }),
+});
+export type TCPRoute = Static<typeof TCPRoute>;

@@ -3,7 +3,8 @@
  * resource. Referenced from `GatewayClass.spec.parametersRef` (namespaced; the namespace is
  * required) or `Gateway.spec.infrastructure.parametersRef` (same namespace as the Gateway).
  */
-import type { ObjectMeta } from './meta.ts';
+import { Type, type Static } from '@sinclair/typebox';
+import { kubeObject } from './meta.ts';
 
 export const WEIR_PARAMETERS_GROUP = 'gateway.weir.dev';
 export const WEIR_PARAMETERS_KIND = 'WeirParameters';
@@ -38,9 +39,10 @@ export interface WeirParametersSpec {
   readonly serviceType?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 }
 
-export interface WeirParameters {
-  readonly apiVersion: string;
-  readonly kind: 'WeirParameters';
-  readonly metadata: ObjectMeta;
-  readonly spec: WeirParametersSpec;
-}
+/**
+ * The store admits any `spec`: the translator checks it field by field (operator/translator/parameters.ts)
+ * and answers a bad one with `InvalidParameters` on the GatewayClass or Gateway that refers to it,
+ * which tells the user more than dropping the object would. `WeirParametersSpec` is the shape it accepts.
+ */
+export const WeirParameters = kubeObject('WeirParameters', { spec: Type.Optional(Type.Unknown()) });
+export type WeirParameters = Static<typeof WeirParameters>;

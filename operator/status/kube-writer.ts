@@ -12,7 +12,7 @@ import { objectKey } from '../store/object-store.ts';
 import type { ObjectStatus } from '../translator/index.ts';
 import { canonicalJson } from '../publisher/digest.ts';
 import { httpStatus, type OperatorKubeClients } from '../provider/kubernetes/clients.ts';
-import { resourceKind, type ResourceKind } from '../provider/kubernetes/kinds.ts';
+import { resourceKind, type ResourceKind } from '../kinds.ts';
 import { desiredStatus, sameStatus } from './desired.ts';
 import type { StatusContext, StatusSink } from './sink.ts';
 

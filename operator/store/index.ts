@@ -1,2 +1,2 @@
-export { emptySnapshot, SNAPSHOT_FIELD_BY_KIND, WEIR_CONTROLLER_NAME } from './snapshot.ts';
+export { emptySnapshot, snapshotWith, WEIR_CONTROLLER_NAME } from './snapshot.ts';
 export type { Snapshot, SnapshotKind } from './snapshot.ts';

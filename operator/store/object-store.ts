@@ -9,7 +9,10 @@
  * removes entries missing from the LIST only if no watch event touched them since. Deletes
  * leave a short-lived tombstone so a LIST that started before the delete cannot resurrect it.
  */
-import { emptySnapshot, SNAPSHOT_FIELD_BY_KIND, WEIR_CONTROLLER_NAME, type Snapshot, type SnapshotKind } from './snapshot.ts';
+import { SNAPSHOT_KINDS, type SnapshotKind } from '../kinds.ts';
+import { snapshotWith, WEIR_CONTROLLER_NAME, type Snapshot } from './snapshot.ts';
+
+export { SNAPSHOT_KINDS } from '../kinds.ts';
 
 /** The least a stored object has: a kind-independent name. */
 export interface StoredObject {
@@ -24,7 +27,6 @@ interface Entry {
 
 export type StoreListener = (kind: SnapshotKind) => void;
 
-export const SNAPSHOT_KINDS = Object.keys(SNAPSHOT_FIELD_BY_KIND) as SnapshotKind[];
 
 export function objectKey(object: StoredObject): string | undefined {
   const name = object.metadata?.name;
@@ -136,9 +138,7 @@ export class ObjectStore {
   /** An immutable Snapshot of everything; the same object until the store changes. */
   snapshot(): Snapshot {
     if (this.#snapshot !== undefined) return this.#snapshot;
-    const snapshot: Record<string, unknown> = { ...emptySnapshot(this.#controllerName) };
-    for (const kind of SNAPSHOT_KINDS) snapshot[SNAPSHOT_FIELD_BY_KIND[kind]] = this.list(kind);
-    this.#snapshot = Object.freeze(snapshot) as unknown as Snapshot;
+    this.#snapshot = Object.freeze(snapshotWith(new Map(SNAPSHOT_KINDS.map((kind) => [kind, this.list(kind)])), this.#controllerName));
     return this.#snapshot;
   }
 

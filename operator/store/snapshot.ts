@@ -1,96 +1,42 @@
 /**
  * The snapshot the translator reads: every object Weir cares about, as one immutable value.
  *
- * Providers (Kubernetes watch, folder of YAML) fill it; the translator only reads it. The
- * element types describe the expected shape, but objects come from users and the API server
- * unvalidated (a YAML file can hold anything), so the translator treats every object as
- * untrusted: a malformed object yields status conditions, never an exception.
+ * Providers (Kubernetes watch, folder of YAML) fill it, and only with objects that passed their
+ * kind's schema at the provider boundary (provider/admission.ts), so the translator reads typed
+ * fields. The schemas are structural; values (a port of 70000, an unknown filter type) are the
+ * translator's to judge, and it answers them with status conditions, never an exception.
  *
  * Order of the arrays does not matter: the translator sorts what it needs, so providers may
  * pass objects in any order and still get byte-identical output.
  */
-import type {
-  BackendTLSPolicy,
-  ConfigMap,
-  EndpointSlice,
-  Gateway,
-  GatewayClass,
-  GRPCRoute,
-  HTTPRoute,
-  ListenerSet,
-  Namespace,
-  ReferenceGrant,
-  Secret,
-  Service,
-  TCPRoute,
-  TLSRoute,
-  WeirParameters,
-} from '../../api-types/gateway-api/index.ts';
+import { KINDS, SNAPSHOT_KINDS, type ObjectOf, type SnapshotKind } from '../kinds.ts';
+
+export type { SnapshotKind } from '../kinds.ts';
 
 /** The `controllerName` GatewayClasses must carry for Weir to manage them. */
 export const WEIR_CONTROLLER_NAME = 'weir.dev/gateway-controller';
 
-export interface Snapshot {
+type SnapshotField<K extends SnapshotKind> = (typeof KINDS)[K]['snapshotField'];
+
+/**
+ * One list per registered kind (`httpRoutes`, `secrets`, …; see operator/kinds.ts). Only Secrets
+ * and ConfigMaps that Gateways and policies reference need to be present; Namespaces carry
+ * their labels (allowedRoutes / allowedListeners selectors).
+ */
+export type Snapshot = {
   /** Normally `WEIR_CONTROLLER_NAME`; configurable so tests or a second installation can differ. */
   readonly controllerName: string;
-  readonly gatewayClasses: readonly GatewayClass[];
-  readonly gateways: readonly Gateway[];
-  readonly listenerSets: readonly ListenerSet[];
-  readonly httpRoutes: readonly HTTPRoute[];
-  readonly grpcRoutes: readonly GRPCRoute[];
-  readonly tlsRoutes: readonly TLSRoute[];
-  readonly tcpRoutes: readonly TCPRoute[];
-  readonly referenceGrants: readonly ReferenceGrant[];
-  readonly backendTLSPolicies: readonly BackendTLSPolicy[];
-  readonly services: readonly Service[];
-  readonly endpointSlices: readonly EndpointSlice[];
-  /** Only Secrets referenced by Gateways (certificates) need to be present. */
-  readonly secrets: readonly Secret[];
-  /** Only ConfigMaps referenced as CA bundles need to be present. */
-  readonly configMaps: readonly ConfigMap[];
-  /** Namespaces with their labels (allowedRoutes / allowedListeners selectors). */
-  readonly namespaces: readonly Namespace[];
-  readonly weirParameters: readonly WeirParameters[];
-}
+} & { readonly [K in SnapshotKind as SnapshotField<K>]: readonly ObjectOf<K>[] };
 
 export function emptySnapshot(controllerName: string = WEIR_CONTROLLER_NAME): Snapshot {
-  return {
-    controllerName,
-    gatewayClasses: [],
-    gateways: [],
-    listenerSets: [],
-    httpRoutes: [],
-    grpcRoutes: [],
-    tlsRoutes: [],
-    tcpRoutes: [],
-    referenceGrants: [],
-    backendTLSPolicies: [],
-    services: [],
-    endpointSlices: [],
-    secrets: [],
-    configMaps: [],
-    namespaces: [],
-    weirParameters: [],
-  };
+  const snapshot: Record<string, unknown> = { controllerName };
+  for (const kind of SNAPSHOT_KINDS) snapshot[KINDS[kind].snapshotField] = [];
+  return snapshot as Snapshot;
 }
 
-/** The snapshot field each kind is stored in, for providers that sort objects by `kind`. */
-export const SNAPSHOT_FIELD_BY_KIND = {
-  GatewayClass: 'gatewayClasses',
-  Gateway: 'gateways',
-  ListenerSet: 'listenerSets',
-  HTTPRoute: 'httpRoutes',
-  GRPCRoute: 'grpcRoutes',
-  TLSRoute: 'tlsRoutes',
-  TCPRoute: 'tcpRoutes',
-  ReferenceGrant: 'referenceGrants',
-  BackendTLSPolicy: 'backendTLSPolicies',
-  Service: 'services',
-  EndpointSlice: 'endpointSlices',
-  Secret: 'secrets',
-  ConfigMap: 'configMaps',
-  Namespace: 'namespaces',
-  WeirParameters: 'weirParameters',
-} as const satisfies Record<string, Exclude<keyof Snapshot, 'controllerName'>>;
-
-export type SnapshotKind = keyof typeof SNAPSHOT_FIELD_BY_KIND;
+/** A snapshot holding `objects`, sorted into their kinds' lists (objects of other kinds are left out). */
+export function snapshotWith(objects: ReadonlyMap<SnapshotKind, readonly unknown[]>, controllerName: string = WEIR_CONTROLLER_NAME): Snapshot {
+  const snapshot: Record<string, unknown> = { controllerName };
+  for (const kind of SNAPSHOT_KINDS) snapshot[KINDS[kind].snapshotField] = objects.get(kind) ?? [];
+  return snapshot as Snapshot;
+}

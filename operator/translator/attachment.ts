@@ -4,13 +4,14 @@
  * NoMatchingListenerHostname). Attachment ignores listener health, as the spec requires for
  * `attachedRoutes`.
  */
+import type { ParentReference } from '../../api-types/gateway-api/index.ts';
 import { GATEWAY_API_GROUP } from '../../api-types/gateway-api/meta.ts';
 import { Reason, type Problem } from './conditions.ts';
 import type { GatewayState, ListenerSetState } from './gateways.ts';
 import { intersectHostnames } from './hostnames.ts';
 import type { ListenerState } from './listeners.ts';
 import { key } from './meta.ts';
-import { field, int, list, name, str } from './read.ts';
+import { int, name } from './read.ts';
 import type { ParentRefOut, RouteKind } from './status.ts';
 
 export interface ListenerAttachment {
@@ -33,11 +34,10 @@ export interface ParentIndex {
 
 export function attachRoute(
   route: { readonly kind: RouteKind; readonly namespace: string; readonly hostnames: readonly string[] | undefined },
-  parentRefs: unknown,
+  refs: readonly ParentReference[],
   parents: ParentIndex,
 ): ParentAttachment[] {
   const result: ParentAttachment[] = [];
-  const refs = list(parentRefs);
   const seen = refs.length > 1 ? new Set<string>() : undefined;
   for (const raw of refs) {
     const parentRef = readParentRef(raw, route.namespace);
@@ -55,18 +55,18 @@ export function attachRoute(
   return result;
 }
 
-function readParentRef(raw: unknown, routeNamespace: string): ParentRefOut | undefined {
-  const parentName = name(field(raw, 'name'));
+function readParentRef(raw: ParentReference, routeNamespace: string): ParentRefOut | undefined {
+  const parentName = name(raw.name);
   if (parentName === undefined) return undefined;
   const parentRef: { -readonly [K in keyof ParentRefOut]: ParentRefOut[K] } = {
-    group: str(field(raw, 'group')) ?? GATEWAY_API_GROUP,
-    kind: str(field(raw, 'kind')) ?? 'Gateway',
-    namespace: name(field(raw, 'namespace')) ?? routeNamespace,
+    group: raw.group ?? GATEWAY_API_GROUP,
+    kind: raw.kind ?? 'Gateway',
+    namespace: name(raw.namespace) ?? routeNamespace,
     name: parentName,
   };
-  const sectionName = name(field(raw, 'sectionName'));
+  const sectionName = name(raw.sectionName);
   if (sectionName !== undefined) parentRef.sectionName = sectionName;
-  const port = int(field(raw, 'port'));
+  const port = int(raw.port);
   if (port !== undefined) parentRef.port = port;
   return parentRef;
 }

@@ -3,12 +3,13 @@
  * a port beats one naming the whole Service; otherwise the oldest wins) and ancestor status.
  */
 import type { BackendTls } from '../../api-types/dataplane-config.ts';
+import type { BackendTLSPolicy } from '../../api-types/gateway-api/index.ts';
 import { GATEWAY_API_GROUP } from '../../api-types/gateway-api/meta.ts';
 import type { KeyMaterial } from './certificates.ts';
 import { condition, ConditionType, Reason, type Problem } from './conditions.ts';
 import { normalizeHostname } from './hostnames.ts';
 import { compareByAge, key, type Entry, type Meta } from './meta.ts';
-import { field, list, name, str } from './read.ts';
+import { name } from './read.ts';
 import type { ObjectStatus, PolicyStatusOut } from './status.ts';
 
 /** What a cluster needs from its policy; the CA is placed into a config's `caBundles` later. */
@@ -34,7 +35,7 @@ export class BackendTlsPolicies {
   /** `<ns>/<service>|<sectionName or empty>` → winning policy. */
   readonly #winners = new Map<string, PolicyState>();
 
-  constructor(policies: readonly Entry<unknown>[], keys: KeyMaterial) {
+  constructor(policies: readonly Entry<BackendTLSPolicy>[], keys: KeyMaterial) {
     for (const entry of [...policies].sort((a, b) => compareByAge(a.meta, b.meta))) {
       const policy = readPolicy(entry, keys);
       this.#policies.push(policy);
@@ -87,27 +88,26 @@ export class BackendTlsPolicies {
   }
 }
 
-function readPolicy({ meta, object }: Entry<unknown>, keys: KeyMaterial): PolicyState {
-  const spec = field(object, 'spec');
-  const targets = list(field(spec, 'targetRefs')).flatMap((ref) => {
-    const serviceName = name(field(ref, 'name'));
-    if ((str(field(ref, 'group')) ?? '') !== '' || str(field(ref, 'kind')) !== 'Service' || serviceName === undefined) return [];
-    return [{ serviceKey: key(meta.namespace, serviceName), sectionName: str(field(ref, 'sectionName')) ?? '' }];
+function readPolicy({ meta, object }: Entry<BackendTLSPolicy>, keys: KeyMaterial): PolicyState {
+  const { spec } = object;
+  const targets = spec.targetRefs.flatMap((ref) => {
+    const serviceName = name(ref.name);
+    if (ref.group !== '' || ref.kind !== 'Service' || serviceName === undefined) return [];
+    return [{ serviceKey: key(meta.namespace, serviceName), sectionName: ref.sectionName ?? '' }];
   });
-  const validation = field(spec, 'validation');
-  const hostnameText = str(field(validation, 'hostname'));
-  const hostname = hostnameText === undefined ? undefined : normalizeHostname(hostnameText);
+  const { validation } = spec;
+  const hostname = normalizeHostname(validation.hostname);
   const base = { meta, targets, conflicted: false };
   if (hostname === undefined || hostname.startsWith('*.')) {
     return { ...base, settings: undefined, acceptProblem: { reason: Reason.Invalid, message: 'validation.hostname must be a valid, non-wildcard hostname' }, refProblem: undefined };
   }
-  const subjectAltNames: BackendTls['subjectAltNames'] = list(field(validation, 'subjectAltNames')).flatMap((san) => {
-    const type = str(field(san, 'type'));
-    const value = type === 'Hostname' ? str(field(san, 'hostname')) : type === 'URI' ? str(field(san, 'uri')) : undefined;
+  const subjectAltNames: BackendTls['subjectAltNames'] = (validation.subjectAltNames ?? []).flatMap((san) => {
+    const { type } = san;
+    const value = type === 'Hostname' ? san.hostname : type === 'URI' ? san.uri : undefined;
     return (type === 'Hostname' || type === 'URI') && value !== undefined && value !== '' ? [{ type, value }] : [];
   });
-  const wellKnown = str(field(validation, 'wellKnownCACertificates'));
-  const caRefs = list(field(validation, 'caCertificateRefs'));
+  const wellKnown = validation.wellKnownCACertificates;
+  const caRefs = validation.caCertificateRefs ?? [];
   if (wellKnown !== undefined) {
     if (wellKnown !== 'System' || caRefs.length > 0) {
       return { ...base, settings: undefined, acceptProblem: { reason: Reason.Invalid, message: 'wellKnownCACertificates must be System and exclusive with caCertificateRefs' }, refProblem: undefined };
@@ -117,9 +117,9 @@ function readPolicy({ meta, object }: Entry<unknown>, keys: KeyMaterial): Policy
   const bundles: string[] = [];
   let refProblem: Problem | undefined;
   for (const ref of caRefs) {
-    const refName = name(field(ref, 'name'));
-    if ((str(field(ref, 'group')) ?? '') !== '' || str(field(ref, 'kind')) !== 'ConfigMap' || refName === undefined) {
-      refProblem ??= { reason: Reason.InvalidKind, message: `caCertificateRef ${String(str(field(ref, 'kind')))} is not a ConfigMap` };
+    const refName = name(ref.name);
+    if ((ref.group ?? '') !== '' || ref.kind !== 'ConfigMap' || refName === undefined) {
+      refProblem ??= { reason: Reason.InvalidKind, message: `caCertificateRef ${String(ref.kind)} is not a ConfigMap` };
       continue;
     }
     const loaded = keys.caBundle('ConfigMap', meta.namespace, refName);

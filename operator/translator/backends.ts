@@ -4,12 +4,13 @@
  * appProtocol → cluster protocol, ReferenceGrant checks for cross-namespace references.
  */
 import type { Cluster, Endpoint } from '../../api-types/dataplane-config.ts';
+import type { BackendObjectReference, EndpointSlice, Service } from '../../api-types/gateway-api/index.ts';
 import { GATEWAY_API_GROUP } from '../../api-types/gateway-api/meta.ts';
 import { SERVICE_NAME_LABEL } from '../../api-types/gateway-api/core.ts';
 import type { BackendTlsPolicies, BackendTlsSettings } from './backend-tls.ts';
 import { Reason, type Problem } from './conditions.ts';
 import { key, type Entry } from './meta.ts';
-import { compareStrings, field, int, isPort, list, name, str } from './read.ts';
+import { compareStrings, int, isPort, name } from './read.ts';
 import type { ReferenceGrants } from './references.ts';
 import type { RouteKind } from './status.ts';
 
@@ -45,14 +46,14 @@ function invalid(reason: Problem['reason'], message: string): BackendResolution 
 }
 
 export class Backends {
-  readonly #services = new Map<string, unknown>();
-  readonly #slicesByService = new Map<string, unknown[]>();
+  readonly #services = new Map<string, Service>();
+  readonly #slicesByService = new Map<string, EndpointSlice[]>();
   /** namespace → Service name → `port * 4 + use` → resolution; nested so a lookup builds no key string. */
   readonly #cache = new Map<string, Map<string, Map<number, BackendResolution>>>();
   readonly #grants: ReferenceGrants;
   readonly #policies: BackendTlsPolicies;
 
-  constructor(services: readonly Entry<unknown>[], slices: readonly Entry<unknown>[], grants: ReferenceGrants, policies: BackendTlsPolicies) {
+  constructor(services: readonly Entry<Service>[], slices: readonly Entry<EndpointSlice>[], grants: ReferenceGrants, policies: BackendTlsPolicies) {
     this.#grants = grants;
     this.#policies = policies;
     for (const { meta, object } of services) this.#services.set(key(meta.namespace, meta.name), object);
@@ -67,12 +68,12 @@ export class Backends {
   }
 
   /** Resolves a backendRef (or mirror backendRef) of a route in `routeNamespace`. */
-  resolve(routeKind: RouteKind, routeNamespace: string, ref: unknown, use: BackendUse): BackendResolution {
-    const group = str(field(ref, 'group')) ?? '';
-    const kind = str(field(ref, 'kind')) ?? 'Service';
-    const serviceName = name(field(ref, 'name'));
-    const namespace = name(field(ref, 'namespace')) ?? routeNamespace;
-    const port = int(field(ref, 'port'));
+  resolve(routeKind: RouteKind, routeNamespace: string, ref: BackendObjectReference | undefined, use: BackendUse): BackendResolution {
+    const group = ref?.group ?? '';
+    const kind = ref?.kind ?? 'Service';
+    const serviceName = name(ref?.name);
+    const namespace = name(ref?.namespace) ?? routeNamespace;
+    const port = int(ref?.port);
     if (group !== '' || kind !== 'Service') return invalid(Reason.InvalidKind, `backendRef kind ${group === '' ? '' : group + '/'}${kind} is not supported`);
     if (serviceName === undefined) return invalid(Reason.BackendNotFound, 'backendRef has no name');
     const permitted = this.#grants.permits({ group: GATEWAY_API_GROUP, kind: routeKind, namespace: routeNamespace }, { group: '', kind: 'Service', namespace, name: serviceName });
@@ -94,14 +95,14 @@ export class Backends {
   #resolveService(namespace: string, serviceName: string, port: number, use: BackendUse): BackendResolution {
     const service = this.#services.get(key(namespace, serviceName));
     if (service === undefined) return invalid(Reason.BackendNotFound, `Service ${namespace}/${serviceName} not found`);
-    const spec = field(service, 'spec');
-    if (str(field(spec, 'type')) === 'ExternalName') {
+    const { spec } = service;
+    if (spec.type === 'ExternalName') {
       return invalid(Reason.UnsupportedProtocol, `Service ${namespace}/${serviceName} is of type ExternalName, which Weir does not proxy to`);
     }
-    const servicePort = list(field(spec, 'ports')).find((candidate) => int(field(candidate, 'port')) === port);
+    const servicePort = spec.ports?.find((candidate) => int(candidate.port) === port);
     if (servicePort === undefined) return invalid(Reason.BackendNotFound, `Service ${namespace}/${serviceName} has no port ${port}`);
-    const portName = str(field(servicePort, 'name')) ?? '';
-    const appProtocol = str(field(servicePort, 'appProtocol'));
+    const portName = servicePort.name ?? '';
+    const { appProtocol } = servicePort;
     const tls = this.#policies.settingsFor(namespace, serviceName, portName);
     if (tls !== undefined && 'invalid' in tls) {
       // HTTPBackendRef: a backendRef is invalid when "a BackendTLSPolicy is present that refers to the
@@ -128,13 +129,13 @@ export class Backends {
   #endpoints(namespace: string, serviceName: string, portName: string): Endpoint[] {
     const byAddress = new Map<string, Endpoint>();
     for (const slice of this.#slicesByService.get(key(namespace, serviceName)) ?? []) {
-      const slicePort = list(field(slice, 'ports')).find((candidate) => (str(field(candidate, 'name')) ?? '') === portName);
-      const port = int(field(slicePort, 'port'));
+      const slicePort = slice.ports?.find((candidate) => (candidate.name ?? '') === portName);
+      const port = int(slicePort?.port);
       if (!isPort(port)) continue;
-      for (const endpoint of list(field(slice, 'endpoints'))) {
-        const ready = field(field(endpoint, 'conditions'), 'ready') !== false;
-        for (const address of list(field(endpoint, 'addresses'))) {
-          if (typeof address !== 'string' || address.length === 0) continue;
+      for (const endpoint of slice.endpoints ?? []) {
+        const ready = endpoint.conditions?.ready !== false;
+        for (const address of endpoint.addresses) {
+          if (address.length === 0) continue;
           const endpointKey = `${address}|${port}`;
           const existing = byAddress.get(endpointKey);
           if (existing === undefined || (!existing.ready && ready)) byAddress.set(endpointKey, { address, port, ready });

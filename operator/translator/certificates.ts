@@ -5,18 +5,22 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { Certificate } from '../../api-types/dataplane-config.ts';
 import { Reason, type Problem } from './conditions.ts';
+import type { ConfigMap, Secret } from '../../api-types/gateway-api/index.ts';
 import { key, type Entry } from './meta.ts';
-import { field, str } from './read.ts';
 
 export type Loaded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: Problem };
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
-/** A Secret's `data` (base64) or `stringData` (plain) value. */
-function dataValue(object: unknown, dataKey: string, base64: boolean): string | undefined {
-  const encoded = str(field(field(object, 'data'), dataKey));
+function ownValue(map: Readonly<Record<string, string>> | undefined, dataKey: string): string | undefined {
+  return map !== undefined && Object.hasOwn(map, dataKey) ? map[dataKey] : undefined;
+}
+
+/** A Secret's `data` (base64) or `stringData` (plain) value; a ConfigMap's `data` (plain). */
+function dataValue(object: Secret | ConfigMap, dataKey: string, base64: boolean): string | undefined {
+  const encoded = ownValue(object.data, dataKey);
   if (encoded !== undefined) return base64 ? Buffer.from(encoded, 'base64').toString('utf8') : encoded;
-  return str(field(field(object, 'stringData'), dataKey));
+  return 'stringData' in object ? ownValue(object.stringData, dataKey) : undefined;
 }
 
 function dnsNamesOf(certificate: X509Certificate): string[] {
@@ -38,12 +42,12 @@ function parseCertificates(pem: string): X509Certificate[] | undefined {
 }
 
 export class KeyMaterial {
-  readonly #secrets = new Map<string, unknown>();
-  readonly #configMaps = new Map<string, unknown>();
+  readonly #secrets = new Map<string, Secret>();
+  readonly #configMaps = new Map<string, ConfigMap>();
   readonly #certificateCache = new Map<string, Loaded<Certificate>>();
   readonly #caCache = new Map<string, Loaded<string>>();
 
-  constructor(secrets: readonly Entry<unknown>[], configMaps: readonly Entry<unknown>[]) {
+  constructor(secrets: readonly Entry<Secret>[], configMaps: readonly Entry<ConfigMap>[]) {
     for (const { meta, object } of secrets) this.#secrets.set(key(meta.namespace, meta.name), object);
     for (const { meta, object } of configMaps) this.#configMaps.set(key(meta.namespace, meta.name), object);
   }
@@ -63,7 +67,7 @@ export class KeyMaterial {
     const secret = this.#secrets.get(key(namespace, secretName));
     const fail = (message: string): Loaded<Certificate> => ({ ok: false, problem: { reason: Reason.InvalidCertificateRef, message } });
     if (secret === undefined) return fail(`Secret ${namespace}/${secretName} not found`);
-    const type = str(field(secret, 'type'));
+    const { type } = secret;
     if (type !== undefined && type !== 'kubernetes.io/tls') return fail(`Secret ${namespace}/${secretName} is of type ${type}, not kubernetes.io/tls`);
     const certPem = dataValue(secret, 'tls.crt', true);
     const keyPem = dataValue(secret, 'tls.key', true);

@@ -6,8 +6,9 @@
 import type { Cors, HeaderModifier, Mirror, PathModifier, RequestRedirect, RouteMatch, UrlRewrite } from '../../api-types/dataplane-config.ts';
 import type { BackendUse, Backends, ResolvedCluster } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
+import type { HTTPCORSFilter, HTTPHeaderFilter, HTTPPathModifier, HTTPRequestMirrorFilter, HTTPRequestRedirectFilter, HTTPURLRewriteFilter, RouteFilter } from '../../api-types/gateway-api/index.ts';
 import { normalizeHostname } from './hostnames.ts';
-import { bool, describe, field, int, isPort, list, str } from './read.ts';
+import { describe, int, isPort } from './read.ts';
 import type { RouteKind } from './status.ts';
 
 export interface FilterContext {
@@ -44,12 +45,12 @@ export const BACKEND_REF_FILTERS: ReadonlySet<string> = new Set(['RequestHeaderM
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
 
-export function translateFilters(rawFilters: unknown, matches: readonly RouteMatch[], context: FilterContext): FilterResult {
+export function translateFilters(rawFilters: readonly RouteFilter[] | undefined, matches: readonly RouteMatch[], context: FilterContext): FilterResult {
   const result: FilterResult = { mirrors: [], clusters: [] };
   if (rawFilters === undefined) return result;
   const seen = new Set<string>();
-  for (const filter of list(rawFilters)) {
-    const type = str(field(filter, 'type')) ?? '';
+  for (const filter of rawFilters) {
+    const { type } = filter;
     if (!context.allowed.has(type)) {
       result.invalid ??= { reason: Reason.UnsupportedValue, message: `filter type ${type || '(none)'} is not supported here` };
       continue;
@@ -68,45 +69,45 @@ export function translateFilters(rawFilters: unknown, matches: readonly RouteMat
   return result;
 }
 
-function applyFilter(type: string, filter: unknown, matches: readonly RouteMatch[], context: FilterContext, result: FilterResult): Problem | undefined {
+function applyFilter(type: string, filter: RouteFilter, matches: readonly RouteMatch[], context: FilterContext, result: FilterResult): Problem | undefined {
   switch (type) {
     case 'RequestHeaderModifier': {
-      const modifier = headerModifier(field(filter, 'requestHeaderModifier'));
+      const modifier = headerModifier(filter.requestHeaderModifier);
       if ('reason' in modifier) return modifier;
       result.requestHeaders = modifier;
       return undefined;
     }
     case 'ResponseHeaderModifier': {
-      const modifier = headerModifier(field(filter, 'responseHeaderModifier'));
+      const modifier = headerModifier(filter.responseHeaderModifier);
       if ('reason' in modifier) return modifier;
       result.responseHeaders = modifier;
       return undefined;
     }
     case 'RequestRedirect': {
-      const redirect = requestRedirect(field(filter, 'requestRedirect'), matches);
+      const redirect = requestRedirect(filter.requestRedirect, matches);
       if ('reason' in redirect) return redirect;
       result.redirect = redirect;
       return undefined;
     }
     case 'URLRewrite': {
-      const rewrite = urlRewrite(field(filter, 'urlRewrite'), matches);
+      const rewrite = urlRewrite(filter.urlRewrite, matches);
       if ('reason' in rewrite) return rewrite;
       result.urlRewrite = rewrite;
       return undefined;
     }
     case 'RequestMirror':
-      return requestMirror(field(filter, 'requestMirror'), context, result);
+      return requestMirror(filter.requestMirror, context, result);
     case 'CORS': {
-      const cors = corsPolicy(field(filter, 'cors'));
+      const cors = corsPolicy(filter.cors);
       if ('reason' in cors) return cors;
       result.cors = cors;
       return undefined;
     }
     case 'ExtensionRef': {
-      const ref = field(filter, 'extensionRef');
+      const ref = filter.extensionRef;
       result.refProblem ??= {
         reason: Reason.InvalidKind,
-        message: `ExtensionRef ${String(str(field(ref, 'group')))}/${String(str(field(ref, 'kind')))} ${String(str(field(ref, 'name')))} is not supported`,
+        message: `ExtensionRef ${String(ref?.group)}/${String(ref?.kind)} ${String(ref?.name)} is not supported`,
       };
       result.failClosed = true;
       return undefined;
@@ -120,72 +121,70 @@ function unsupported(message: string): Problem {
   return { reason: Reason.UnsupportedValue, message };
 }
 
-export function headerModifier(raw: unknown): HeaderModifier | Problem {
+export function headerModifier(raw: HTTPHeaderFilter | undefined): HeaderModifier | Problem {
   if (raw === undefined) return unsupported('header modifier filter without its configuration');
-  const pairs = (entries: unknown): { name: string; value: string }[] | Problem => {
+  const pairs = (entries: HTTPHeaderFilter['set'] = []): { name: string; value: string }[] | Problem => {
     const out: { name: string; value: string }[] = [];
-    for (const entry of list(entries)) {
-      const headerName = str(field(entry, 'name'));
-      const value = str(field(entry, 'value'));
-      if (headerName === undefined || !HEADER_NAME.test(headerName) || value === undefined) return unsupported('invalid header in header modifier');
+    for (const { name: headerName, value } of entries) {
+      if (!HEADER_NAME.test(headerName)) return unsupported('invalid header in header modifier');
       if (!out.some((existing) => existing.name === headerName.toLowerCase())) out.push({ name: headerName.toLowerCase(), value });
     }
     return out;
   };
-  const set = pairs(field(raw, 'set'));
-  const add = pairs(field(raw, 'add'));
+  const set = pairs(raw.set);
+  const add = pairs(raw.add);
   if ('reason' in set) return set;
   if ('reason' in add) return add;
   const remove: string[] = [];
-  for (const entry of list(field(raw, 'remove'))) {
-    if (typeof entry !== 'string' || !HEADER_NAME.test(entry)) return unsupported('invalid header name in remove');
+  for (const entry of raw.remove ?? []) {
+    if (!HEADER_NAME.test(entry)) return unsupported('invalid header name in remove');
     if (!remove.includes(entry.toLowerCase())) remove.push(entry.toLowerCase());
   }
   return { set, add, remove };
 }
 
-function pathModifier(raw: unknown, matches: readonly RouteMatch[]): PathModifier | Problem | undefined {
+function pathModifier(raw: HTTPPathModifier | undefined, matches: readonly RouteMatch[]): PathModifier | Problem | undefined {
   if (raw === undefined) return undefined;
-  const type = str(field(raw, 'type'));
+  const { type } = raw;
   if (type === 'ReplaceFullPath') {
-    const value = str(field(raw, 'replaceFullPath'));
+    const value = raw.replaceFullPath;
     if (value === undefined || !value.startsWith('/')) return unsupported('replaceFullPath must be an absolute path');
     return { type, replaceFullPath: value };
   }
   if (type === 'ReplacePrefixMatch') {
-    const value = str(field(raw, 'replacePrefixMatch'));
+    const value = raw.replacePrefixMatch;
     if (value === undefined || !value.startsWith('/')) return unsupported('replacePrefixMatch must be an absolute path');
     if (matches.some((match) => match.path.type !== 'PathPrefix')) return unsupported('ReplacePrefixMatch needs PathPrefix matches only');
     return { type, replacePrefixMatch: value };
   }
-  return unsupported(`unknown path modifier type ${String(type)}`);
+  return unsupported(`unknown path modifier type ${type}`);
 }
 
 const REDIRECT_CODES = [301, 302, 303, 307, 308] as const;
 
-function requestRedirect(raw: unknown, matches: readonly RouteMatch[]): RequestRedirect | Problem {
+function requestRedirect(raw: HTTPRequestRedirectFilter = {}, matches: readonly RouteMatch[]): RequestRedirect | Problem {
   const redirect: { -readonly [K in keyof RequestRedirect]: RequestRedirect[K] } = { statusCode: 302 };
-  const scheme = field(raw, 'scheme');
+  const { scheme } = raw;
   if (scheme !== undefined) {
     if (scheme !== 'http' && scheme !== 'https') return unsupported(`redirect scheme ${describe(scheme)} is not supported`);
     redirect.scheme = scheme;
   }
-  const hostname = field(raw, 'hostname');
+  const { hostname } = raw;
   if (hostname !== undefined) {
-    const normalized = typeof hostname === 'string' ? normalizeHostname(hostname) : undefined;
+    const normalized = normalizeHostname(hostname);
     if (normalized === undefined || normalized.startsWith('*.')) return unsupported('invalid redirect hostname');
     redirect.hostname = normalized;
   }
-  const path = pathModifier(field(raw, 'path'), matches);
+  const path = pathModifier(raw.path, matches);
   if (path !== undefined && 'reason' in path) return path;
   if (path !== undefined) redirect.path = path;
-  const port = field(raw, 'port');
+  const { port } = raw;
   if (port !== undefined) {
     const value = int(port);
     if (!isPort(value)) return unsupported('invalid redirect port');
     redirect.port = value;
   }
-  const statusCode = field(raw, 'statusCode');
+  const { statusCode } = raw;
   if (statusCode !== undefined) {
     const code = REDIRECT_CODES.find((candidate) => candidate === statusCode);
     if (code === undefined) return unsupported(`redirect status code ${describe(statusCode)} is not supported`);
@@ -194,37 +193,36 @@ function requestRedirect(raw: unknown, matches: readonly RouteMatch[]): RequestR
   return redirect;
 }
 
-function urlRewrite(raw: unknown, matches: readonly RouteMatch[]): UrlRewrite | Problem {
+function urlRewrite(raw: HTTPURLRewriteFilter = {}, matches: readonly RouteMatch[]): UrlRewrite | Problem {
   const rewrite: { -readonly [K in keyof UrlRewrite]: UrlRewrite[K] } = {};
-  const hostname = field(raw, 'hostname');
+  const { hostname } = raw;
   if (hostname !== undefined) {
-    const normalized = typeof hostname === 'string' ? normalizeHostname(hostname) : undefined;
+    const normalized = normalizeHostname(hostname);
     if (normalized === undefined || normalized.startsWith('*.')) return unsupported('invalid rewrite hostname');
     rewrite.hostname = normalized;
   }
-  const path = pathModifier(field(raw, 'path'), matches);
+  const path = pathModifier(raw.path, matches);
   if (path !== undefined && 'reason' in path) return path;
   if (path !== undefined) rewrite.path = path;
   return rewrite;
 }
 
-function requestMirror(raw: unknown, context: FilterContext, result: FilterResult): Problem | undefined {
+function requestMirror(raw: HTTPRequestMirrorFilter | undefined, context: FilterContext, result: FilterResult): Problem | undefined {
   let percent = 100;
-  const rawPercent = field(raw, 'percent');
-  const fraction = field(raw, 'fraction');
+  const { percent: rawPercent, fraction } = raw ?? {};
   if (rawPercent !== undefined) {
     const value = int(rawPercent);
     if (value === undefined || value < 0 || value > 100) return unsupported('mirror percent must be 0–100');
     percent = value;
   } else if (fraction !== undefined) {
-    const numerator = int(field(fraction, 'numerator'));
-    const denominator = field(fraction, 'denominator') === undefined ? 100 : int(field(fraction, 'denominator'));
+    const numerator = int(fraction.numerator);
+    const denominator = fraction.denominator === undefined ? 100 : int(fraction.denominator);
     if (numerator === undefined || denominator === undefined || denominator <= 0 || numerator < 0 || numerator > denominator) {
       return unsupported('mirror fraction must satisfy 0 ≤ numerator ≤ denominator, denominator > 0');
     }
     percent = (numerator * 100) / denominator;
   }
-  const resolution = context.backends.resolve(context.routeKind, context.namespace, field(raw, 'backendRef'), context.use);
+  const resolution = context.backends.resolve(context.routeKind, context.namespace, raw?.backendRef, context.use);
   if (resolution.kind !== 'cluster') {
     // Nothing is mirrored to a backend that is invalid or whose BackendTLSPolicy is invalid.
     result.refProblem ??= resolution.problem;
@@ -235,20 +233,16 @@ function requestMirror(raw: unknown, context: FilterContext, result: FilterResul
   return undefined;
 }
 
-function stringList(raw: unknown): string[] {
-  return list(raw).filter((entry): entry is string => typeof entry === 'string');
-}
-
-function corsPolicy(raw: unknown): Cors | Problem {
+function corsPolicy(raw: HTTPCORSFilter | undefined): Cors | Problem {
   if (raw === undefined) return unsupported('CORS filter without its configuration');
-  const maxAge = field(raw, 'maxAge') === undefined ? 5 : int(field(raw, 'maxAge'));
+  const maxAge = raw.maxAge === undefined ? 5 : int(raw.maxAge);
   if (maxAge === undefined || maxAge < 0) return unsupported('CORS maxAge must be a non-negative integer');
   return {
-    allowOrigins: stringList(field(raw, 'allowOrigins')),
-    allowMethods: stringList(field(raw, 'allowMethods')),
-    allowHeaders: stringList(field(raw, 'allowHeaders')).map((header) => header.toLowerCase()),
-    exposeHeaders: stringList(field(raw, 'exposeHeaders')).map((header) => header.toLowerCase()),
-    allowCredentials: bool(field(raw, 'allowCredentials')) ?? false,
+    allowOrigins: [...(raw.allowOrigins ?? [])],
+    allowMethods: [...(raw.allowMethods ?? [])],
+    allowHeaders: (raw.allowHeaders ?? []).map((header) => header.toLowerCase()),
+    exposeHeaders: (raw.exposeHeaders ?? []).map((header) => header.toLowerCase()),
+    allowCredentials: raw.allowCredentials ?? false,
     maxAgeSeconds: maxAge,
   };
 }

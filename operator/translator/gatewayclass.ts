@@ -1,9 +1,9 @@
 /** GatewayClass: which classes are Weir's, whether they are Accepted, and their parameters. */
 import { condition, ConditionType, Reason, type Problem } from './conditions.ts';
 import { SUPPORTED_FEATURES } from './features.ts';
+import type { GatewayClass } from '../../api-types/gateway-api/index.ts';
 import type { Entry, Meta } from './meta.ts';
 import { isParametersProblem, type ParametersIndex, type ParametersLayer } from './parameters.ts';
-import { field, str } from './read.ts';
 import type { ObjectStatus } from './status.ts';
 
 export interface ClassState {
@@ -14,16 +14,15 @@ export interface ClassState {
 }
 
 export function evaluateGatewayClasses(
-  classes: readonly Entry<unknown>[],
+  classes: readonly Entry<GatewayClass>[],
   controllerName: string,
   parameters: ParametersIndex,
 ): { states: Map<string, ClassState>; statuses: ObjectStatus[] } {
   const states = new Map<string, ClassState>();
   const statuses: ObjectStatus[] = [];
   for (const { meta, object } of classes) {
-    const spec = field(object, 'spec');
-    if (str(field(spec, 'controllerName')) !== controllerName) continue;
-    const layer = parameters.layer(field(spec, 'parametersRef'), undefined);
+    if (object.spec.controllerName !== controllerName) continue;
+    const layer = parameters.layer(object.spec.parametersRef, undefined);
     const state: ClassState =
       layer !== undefined && isParametersProblem(layer) ? { meta, problem: layer } : layer === undefined ? { meta } : { meta, parameters: layer };
     states.set(meta.name, state);

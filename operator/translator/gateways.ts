@@ -3,6 +3,7 @@
  * backend TLS settings, and the merged list of listeners routes can attach to.
  */
 import type { Certificate } from '../../api-types/dataplane-config.ts';
+import type { FrontendTLSConfig, FrontendTLSValidation, Gateway, GatewaySpec, GatewaySpecAddress, Listener, ListenerSet, ObjectReference } from '../../api-types/gateway-api/index.ts';
 import { GATEWAY_API_GROUP } from '../../api-types/gateway-api/meta.ts';
 import { Reason, type Problem } from './conditions.ts';
 import type { ClassState } from './gatewayclass.ts';
@@ -10,7 +11,7 @@ import { markConflicts, readListener, type ListenerContext, type ListenerState }
 import { compareByAge, key, type Entry, type Meta } from './meta.ts';
 import { namespaceFilter, type NamespaceFilter } from './namespaces.ts';
 import { isParametersProblem, mergeParameters, type ParametersIndex, type ResolvedParameters } from './parameters.ts';
-import { describe, field, int, isPort, list, name, str, stringMap } from './read.ts';
+import { describe, int, isPort, name, stringMap } from './read.ts';
 
 export interface ListenerSetState {
   readonly meta: Meta;
@@ -46,16 +47,15 @@ export interface GatewayInputs extends ListenerContext {
 }
 
 export function buildGateways(
-  gateways: readonly Entry<unknown>[],
-  listenerSets: readonly Entry<unknown>[],
+  gateways: readonly Entry<Gateway>[],
+  listenerSets: readonly Entry<ListenerSet>[],
   inputs: GatewayInputs,
 ): Map<string, GatewayState> {
   const states = new Map<string, GatewayState>();
   for (const { meta, object } of gateways) {
-    const spec = field(object, 'spec');
-    const classState = inputs.classes.get(str(field(spec, 'gatewayClassName')) ?? '');
+    const classState = inputs.classes.get(object.spec.gatewayClassName);
     if (classState === undefined) continue;
-    states.set(key(meta.namespace, meta.name), buildGateway(meta, spec, classState, inputs));
+    states.set(key(meta.namespace, meta.name), buildGateway(meta, object.spec, classState, inputs));
   }
   attachListenerSets(states, listenerSets, inputs);
   for (const gateway of states.values()) {
@@ -68,22 +68,21 @@ export function buildGateways(
   return states;
 }
 
-function buildGateway(meta: Meta, spec: unknown, classState: ClassState, inputs: GatewayInputs): GatewayState {
-  const gatewayLayer = inputs.parameters.layer(field(field(spec, 'infrastructure'), 'parametersRef'), meta.namespace);
+function buildGateway(meta: Meta, spec: GatewaySpec, classState: ClassState, inputs: GatewayInputs): GatewayState {
+  const gatewayLayer = inputs.parameters.layer(spec.infrastructure?.parametersRef, meta.namespace);
   let problem: Problem | undefined;
   if (classState.problem !== undefined) problem = { reason: Reason.InvalidParameters, message: `GatewayClass ${classState.meta.name}: ${classState.problem.message}` };
   else if (gatewayLayer !== undefined && isParametersProblem(gatewayLayer)) problem = gatewayLayer;
-  problem ??= unsupportedAddress(field(spec, 'addresses'));
+  problem ??= unsupportedAddress(spec.addresses ?? []);
   const parameters = mergeParameters([
     classState.parameters,
     gatewayLayer !== undefined && !isParametersProblem(gatewayLayer) ? gatewayLayer : undefined,
   ]);
   const owner = { kind: 'Gateway' as const, meta };
-  const { listeners, ignored: ignoredListeners } = uniqueListeners(field(spec, 'listeners'), (raw) => readListener(raw, owner, meta, inputs));
-  const tls = field(spec, 'tls');
-  const backend = resolveBackendClientCertificate(field(field(tls, 'backend'), 'clientCertificateRef'), meta, inputs);
-  const insecureFrontendFallback = applyFrontendValidation(field(tls, 'frontend'), listeners, meta, inputs);
-  const infrastructure = field(spec, 'infrastructure');
+  const { listeners, ignored: ignoredListeners } = uniqueListeners(spec.listeners, (raw) => readListener(raw, owner, meta, inputs));
+  const backend = resolveBackendClientCertificate(spec.tls?.backend?.clientCertificateRef, meta, inputs);
+  const insecureFrontendFallback = applyFrontendValidation(spec.tls?.frontend, listeners, meta, inputs);
+  const { infrastructure } = spec;
   return {
     meta,
     problem,
@@ -91,11 +90,11 @@ function buildGateway(meta: Meta, spec: unknown, classState: ClassState, inputs:
     ignoredListeners,
     listenerSets: [],
     parameters,
-    infrastructure: { labels: stringMap(field(infrastructure, 'labels')), annotations: stringMap(field(infrastructure, 'annotations')) },
+    infrastructure: { labels: stringMap(infrastructure?.labels), annotations: stringMap(infrastructure?.annotations) },
     backendClientCertificate: backend.certificate,
     backendProblem: backend.problem,
     insecureFrontendFallback,
-    allowsListenerSetsFrom: namespaceFilter(field(field(spec, 'allowedListeners'), 'namespaces'), meta.namespace, 'None', inputs.namespaces).filter,
+    allowsListenerSetsFrom: namespaceFilter(spec.allowedListeners?.namespaces, meta.namespace, 'None', inputs.namespaces).filter,
   };
 }
 
@@ -105,11 +104,11 @@ function buildGateway(meta: Meta, spec: unknown, classState: ClassState, inputs:
  * and `ignored` says so for the owner's Accepted condition. The CRDs forbid both; this is for input
  * that bypassed validation.
  */
-function uniqueListeners(raw: unknown, read: (raw: unknown) => ListenerState | undefined): { listeners: ListenerState[]; ignored: string | undefined } {
+function uniqueListeners(raw: readonly Listener[], read: (raw: Listener) => ListenerState | undefined): { listeners: ListenerState[]; ignored: string | undefined } {
   const counts = new Map<string, number>();
   const listeners: ListenerState[] = [];
   let nameless = 0;
-  for (const entry of list(raw)) {
+  for (const entry of raw) {
     const listener = read(entry);
     if (listener === undefined) {
       nameless++;
@@ -126,22 +125,22 @@ function uniqueListeners(raw: unknown, read: (raw: unknown) => ListenerState | u
   return { listeners, ignored: problems.length === 0 ? undefined : problems.join('; ') };
 }
 
-function unsupportedAddress(addresses: unknown): Problem | undefined {
-  for (const address of list(addresses)) {
-    const value = str(field(address, 'value')) ?? '';
-    const type = str(field(address, 'type')) ?? 'IPAddress';
+function unsupportedAddress(addresses: readonly GatewaySpecAddress[]): Problem | undefined {
+  for (const address of addresses) {
+    const value = address.value ?? '';
+    const type = address.type ?? 'IPAddress';
     if (type !== 'IPAddress' && type !== 'Hostname') return { reason: Reason.UnsupportedAddress, message: `address type ${type} is not supported` };
     if (value !== '') return { reason: Reason.UnsupportedAddress, message: 'Weir does not assign requested static addresses; leave value empty' };
   }
   return undefined;
 }
 
-function resolveBackendClientCertificate(ref: unknown, meta: Meta, inputs: GatewayInputs): { certificate?: Certificate; problem?: Problem } {
+function resolveBackendClientCertificate(ref: ObjectReference | undefined, meta: Meta, inputs: GatewayInputs): { certificate?: Certificate; problem?: Problem } {
   if (ref === undefined) return {};
-  const group = str(field(ref, 'group')) ?? '';
-  const kind = str(field(ref, 'kind')) ?? 'Secret';
-  const secretName = name(field(ref, 'name'));
-  const namespace = name(field(ref, 'namespace')) ?? meta.namespace;
+  const group = ref.group ?? '';
+  const kind = ref.kind ?? 'Secret';
+  const secretName = name(ref.name);
+  const namespace = name(ref.namespace) ?? meta.namespace;
   if (group !== '' || kind !== 'Secret' || secretName === undefined) {
     return { problem: { reason: Reason.InvalidClientCertificateRef, message: `clientCertificateRef must name a core Secret, got ${group}/${kind}` } };
   }
@@ -158,31 +157,31 @@ function resolveBackendClientCertificate(ref: unknown, meta: Meta, inputs: Gatew
  * Gateway.spec.tls.frontend: per-port validation (else the default) for every HTTPS listener on
  * that port. Returns whether AllowInsecureFallback is in use.
  */
-function applyFrontendValidation(frontend: unknown, listeners: readonly ListenerState[], meta: Meta, inputs: GatewayInputs): boolean {
+function applyFrontendValidation(frontend: FrontendTLSConfig | undefined, listeners: readonly ListenerState[], meta: Meta, inputs: GatewayInputs): boolean {
   if (frontend === undefined) return false;
-  const byPort = new Map<number, unknown>();
-  for (const perPort of list(field(frontend, 'perPort'))) {
-    const port = int(field(perPort, 'port'));
-    if (isPort(port) && !byPort.has(port)) byPort.set(port, field(field(perPort, 'tls'), 'validation'));
+  const byPort = new Map<number, FrontendTLSValidation | undefined>();
+  for (const perPort of frontend.perPort ?? []) {
+    const port = int(perPort.port);
+    if (isPort(port) && !byPort.has(port)) byPort.set(port, perPort.tls?.validation);
   }
-  const defaultValidation = field(field(frontend, 'default'), 'validation');
+  const defaultValidation = frontend.default?.validation;
   let insecure = false;
   for (const listener of listeners) {
     if (listener.protocol !== 'HTTPS' || listener.acceptProblem !== undefined) continue;
     const validation = byPort.has(listener.port) ? byPort.get(listener.port) : defaultValidation;
     if (validation === undefined) continue;
-    const mode = str(field(validation, 'mode')) ?? 'AllowValidOnly';
+    const mode = validation.mode ?? 'AllowValidOnly';
     if (mode !== 'AllowValidOnly' && mode !== 'AllowInsecureFallback') {
       listener.acceptProblem = { reason: Reason.UnsupportedValue, message: `unknown frontend validation mode ${mode}` };
       continue;
     }
     const bundles: string[] = [];
     let problem: Problem | undefined;
-    for (const ref of list(field(validation, 'caCertificateRefs'))) {
-      const group = str(field(ref, 'group')) ?? '';
-      const kind = str(field(ref, 'kind')) ?? '';
-      const refName = name(field(ref, 'name'));
-      const namespace = name(field(ref, 'namespace')) ?? meta.namespace;
+    for (const ref of validation.caCertificateRefs ?? []) {
+      const group = ref.group ?? '';
+      const kind = ref.kind ?? '';
+      const refName = name(ref.name);
+      const namespace = name(ref.namespace) ?? meta.namespace;
       if (group !== '' || (kind !== 'ConfigMap' && kind !== 'Secret') || refName === undefined) {
         problem ??= { reason: Reason.InvalidCACertificateKind, message: `caCertificateRef ${group}/${kind} is not a ConfigMap or Secret` };
         continue;
@@ -207,15 +206,15 @@ function applyFrontendValidation(frontend: unknown, listeners: readonly Listener
   return insecure;
 }
 
-function attachListenerSets(gateways: ReadonlyMap<string, GatewayState>, listenerSets: readonly Entry<unknown>[], inputs: GatewayInputs): void {
+function attachListenerSets(gateways: ReadonlyMap<string, GatewayState>, listenerSets: readonly Entry<ListenerSet>[], inputs: GatewayInputs): void {
   const ordered = [...listenerSets].sort((a, b) => compareByAge(a.meta, b.meta));
   for (const { meta, object } of ordered) {
-    const spec = field(object, 'spec');
-    const parentRef = field(spec, 'parentRef');
-    const group = str(field(parentRef, 'group')) ?? GATEWAY_API_GROUP;
-    const kind = str(field(parentRef, 'kind')) ?? 'Gateway';
-    const parentName = name(field(parentRef, 'name'));
-    const parentNamespace = name(field(parentRef, 'namespace')) ?? meta.namespace;
+    const { spec } = object;
+    const { parentRef } = spec;
+    const group = parentRef.group ?? GATEWAY_API_GROUP;
+    const kind = parentRef.kind ?? 'Gateway';
+    const parentName = name(parentRef.name);
+    const parentNamespace = name(parentRef.namespace) ?? meta.namespace;
     if (group !== GATEWAY_API_GROUP || kind !== 'Gateway' || parentName === undefined) continue;
     const gateway = gateways.get(key(parentNamespace, parentName));
     if (gateway === undefined) continue;
@@ -223,7 +222,7 @@ function attachListenerSets(gateways: ReadonlyMap<string, GatewayState>, listene
     if (gateway.problem !== undefined) problem = { reason: Reason.ParentNotAccepted, message: `Gateway ${parentNamespace}/${parentName} is not accepted` };
     else if (!gateway.allowsListenerSetsFrom(meta.namespace)) problem = { reason: Reason.NotAllowed, message: `Gateway ${parentNamespace}/${parentName} does not allow ListenerSets from namespace ${meta.namespace}` };
     const owner = { kind: 'ListenerSet' as const, meta };
-    const { listeners, ignored } = uniqueListeners(field(spec, 'listeners'), (raw) => readListener(raw, owner, gateway.meta, inputs));
+    const { listeners, ignored } = uniqueListeners(spec.listeners, (raw) => readListener(raw, owner, gateway.meta, inputs));
     gateway.listenerSets.push({ meta, gateway, problem, listeners, ignoredListeners: ignored });
   }
 }

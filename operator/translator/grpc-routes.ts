@@ -8,8 +8,8 @@ import type { Backends } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
 import { GRPC_ROUTE_FILTERS } from './filters.ts';
 import { isValidPattern, readValueMatch } from './http-routes.ts';
+import type { GRPCRoute, GRPCRouteMatch } from '../../api-types/gateway-api/index.ts';
 import type { Entry } from './meta.ts';
-import { field, list, str } from './read.ts';
 import { readHostnames, type RouteTranslation } from './route-common.ts';
 import { translateRuleAction, type TranslatedRule } from './rule-actions.ts';
 
@@ -17,28 +17,27 @@ const SERVICE = /^[A-Za-z_][A-Za-z_0-9]*(\.[A-Za-z_][A-Za-z_0-9]*)*$/;
 const METHOD = /^[A-Za-z_][A-Za-z_0-9]*$/;
 const ANY_SEGMENT = '[^/]+';
 
-export function translateGrpcRoute({ meta, object }: Entry<unknown>, backends: Backends): RouteTranslation {
-  const spec = field(object, 'spec');
-  const hostnames = readHostnames(field(spec, 'hostnames'));
-  const rawRules = field(spec, 'rules') === undefined ? [{}] : list(field(spec, 'rules'));
+export function translateGrpcRoute({ meta, object }: Entry<GRPCRoute>, backends: Backends): RouteTranslation {
+  const { spec } = object;
+  const hostnames = readHostnames(spec.hostnames);
+  const rawRules = spec.rules ?? [{}];
   const inputs = { routeKind: 'GRPCRoute', route: { kind: 'GRPCRoute', namespace: meta.namespace, name: meta.name }, meta, backends, use: 'grpc', allowedFilters: GRPC_ROUTE_FILTERS } as const;
   const rules = rawRules.map((rule, index): TranslatedRule => {
-    const matches = readMatches(field(rule, 'matches'));
+    const matches = readMatches(rule.matches ?? []);
     if ('reason' in matches) return { action: undefined, matches: [], clusters: [], unusableServices: [], invalid: matches, refProblem: undefined };
     return translateRuleAction(rule, index, matches, inputs);
   });
-  return { kind: 'GRPCRoute', meta, parentRefs: field(spec, 'parentRefs'), hostnames: hostnames.hostnames, routeProblem: hostnames.problem, rules };
+  return { kind: 'GRPCRoute', meta, parentRefs: spec.parentRefs ?? [], hostnames: hostnames.hostnames, routeProblem: hostnames.problem, rules };
 }
 
-function readMatches(raw: unknown): RouteMatch[] | Problem {
-  const entries = list(raw);
+function readMatches(entries: readonly GRPCRouteMatch[]): RouteMatch[] | Problem {
   if (entries.length === 0) return [{ path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] }];
   const matches: RouteMatch[] = [];
   for (const entry of entries) {
-    const path = methodPath(field(entry, 'method'));
+    const path = methodPath(entry.method);
     if ('reason' in path) return path;
     const headers: HeaderMatch[] = [];
-    for (const header of list(field(entry, 'headers'))) {
+    for (const header of entry.headers ?? []) {
       const parsed = readValueMatch(header, 'header');
       if ('reason' in parsed) return parsed;
       const lower = parsed.name.toLowerCase();
@@ -57,11 +56,10 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function methodPath(raw: unknown): PathMatch | Problem {
+function methodPath(raw: GRPCRouteMatch['method']): PathMatch | Problem {
   if (raw === undefined) return { type: 'PathPrefix', value: '/' };
-  const type = str(field(raw, 'type')) ?? 'Exact';
-  const service = str(field(raw, 'service'));
-  const method = str(field(raw, 'method'));
+  const type = raw.type ?? 'Exact';
+  const { service, method } = raw;
   if (service === undefined && method === undefined) return unsupported('a gRPC method match needs a service or a method');
   if (type === 'Exact') {
     if ((service !== undefined && !SERVICE.test(service)) || (method !== undefined && !METHOD.test(method))) return unsupported('invalid gRPC service or method name');

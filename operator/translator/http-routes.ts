@@ -3,8 +3,9 @@ import type { HeaderMatch, PathMatch, QueryParamMatch, RouteMatch } from '../../
 import type { Backends } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
 import { HTTP_ROUTE_FILTERS } from './filters.ts';
+import type { HTTPRoute, HTTPRouteMatch, ValueMatch } from '../../api-types/gateway-api/index.ts';
 import type { Entry } from './meta.ts';
-import { describe, field, list, str } from './read.ts';
+import { describe } from './read.ts';
 import { readHostnames, type RouteTranslation } from './route-common.ts';
 import { translateRuleAction, type TranslatedRule } from './rule-actions.ts';
 
@@ -12,21 +13,20 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPT
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
 const MAX_MATCH_VALUE = 4096;
 
-export function translateHttpRoute({ meta, object }: Entry<unknown>, backends: Backends): RouteTranslation {
-  const spec = field(object, 'spec');
-  const hostnames = readHostnames(field(spec, 'hostnames'));
-  const rawRules = field(spec, 'rules') === undefined ? [{}] : list(field(spec, 'rules'));
+export function translateHttpRoute({ meta, object }: Entry<HTTPRoute>, backends: Backends): RouteTranslation {
+  const { spec } = object;
+  const hostnames = readHostnames(spec.hostnames);
+  const rawRules = spec.rules ?? [{}];
   const inputs = { routeKind: 'HTTPRoute', route: { kind: 'HTTPRoute', namespace: meta.namespace, name: meta.name }, meta, backends, use: 'http', allowedFilters: HTTP_ROUTE_FILTERS } as const;
   const rules = rawRules.map((rule, index): TranslatedRule => {
-    const matches = readMatches(field(rule, 'matches'));
+    const matches = readMatches(rule.matches ?? []);
     if ('reason' in matches) return { action: undefined, matches: [], clusters: [], unusableServices: [], invalid: matches, refProblem: undefined };
     return translateRuleAction(rule, index, matches, inputs);
   });
-  return { kind: 'HTTPRoute', meta, parentRefs: field(spec, 'parentRefs'), hostnames: hostnames.hostnames, routeProblem: hostnames.problem, rules };
+  return { kind: 'HTTPRoute', meta, parentRefs: spec.parentRefs ?? [], hostnames: hostnames.hostnames, routeProblem: hostnames.problem, rules };
 }
 
-function readMatches(raw: unknown): RouteMatch[] | Problem {
-  const entries = raw === undefined ? [] : list(raw);
+function readMatches(entries: readonly HTTPRouteMatch[]): RouteMatch[] | Problem {
   if (entries.length === 0) return [{ path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] }];
   const matches: RouteMatch[] = [];
   for (const entry of entries) {
@@ -41,11 +41,11 @@ function unsupported(message: string): Problem {
   return { reason: Reason.UnsupportedValue, message };
 }
 
-function readMatch(raw: unknown): RouteMatch | Problem {
-  const path = readPath(field(raw, 'path'));
+function readMatch(raw: HTTPRouteMatch): RouteMatch | Problem {
+  const path = readPath(raw.path);
   if ('reason' in path) return path;
   const headers: HeaderMatch[] = [];
-  for (const header of list(field(raw, 'headers'))) {
+  for (const header of raw.headers ?? []) {
     const parsed = readValueMatch(header, 'header');
     if ('reason' in parsed) return parsed;
     const lower = parsed.name.toLowerCase();
@@ -53,15 +53,15 @@ function readMatch(raw: unknown): RouteMatch | Problem {
     if (!headers.some((existing) => existing.name === lower)) headers.push(parsed.name === lower ? parsed : { ...parsed, name: lower });
   }
   const queryParams: QueryParamMatch[] = [];
-  for (const param of list(field(raw, 'queryParams'))) {
+  for (const param of raw.queryParams ?? []) {
     const parsed = readValueMatch(param, 'query parameter');
     if ('reason' in parsed) return parsed;
     if (!queryParams.some((existing) => existing.name === parsed.name)) queryParams.push(parsed);
   }
   const match: { -readonly [K in keyof RouteMatch]: RouteMatch[K] } = { path, headers, queryParams };
-  const method = field(raw, 'method');
+  const { method } = raw;
   if (method !== undefined) {
-    if (typeof method !== 'string' || !METHODS.has(method)) return unsupported(`unsupported method ${describe(method)}`);
+    if (!METHODS.has(method)) return unsupported(`unsupported method ${describe(method)}`);
     match.method = method;
   }
   return match;
@@ -76,11 +76,11 @@ export function isValidPattern(pattern: string): boolean {
   }
 }
 
-function readPath(raw: unknown): PathMatch | Problem {
+function readPath(raw: HTTPRouteMatch['path']): PathMatch | Problem {
   if (raw === undefined) return { type: 'PathPrefix', value: '/' };
-  const type = str(field(raw, 'type')) ?? 'PathPrefix';
-  const value = field(raw, 'value') === undefined ? '/' : str(field(raw, 'value'));
-  if (value === undefined || value.length === 0 || value.length > 1024) return unsupported('path value must be a string of 1–1024 characters');
+  const type = raw.type ?? 'PathPrefix';
+  const value = raw.value ?? '/';
+  if (value.length === 0 || value.length > 1024) return unsupported('path value must be a string of 1–1024 characters');
   if (type === 'RegularExpression') return isValidPattern(value) ? { type, value } : unsupported(`invalid path regular expression ${value}`);
   if (type !== 'Exact' && type !== 'PathPrefix') return unsupported(`unsupported path match type ${type}`);
   if (!value.startsWith('/') || value.includes('//') || /[?#]/.test(value) || /(^|\/)\.\.?(\/|$)/.test(value)) return unsupported(`invalid path ${value}`);
@@ -88,14 +88,13 @@ function readPath(raw: unknown): PathMatch | Problem {
   return { type, value };
 }
 
-export function readValueMatch(raw: unknown, what: string): HeaderMatch | Problem {
-  const type = str(field(raw, 'type')) ?? 'Exact';
-  const matchName = str(field(raw, 'name'));
-  const value = str(field(raw, 'value'));
-  if (matchName === undefined || matchName.length === 0 || matchName.length > 256 || (what === 'header' && !HEADER_NAME.test(matchName))) {
+export function readValueMatch(raw: ValueMatch, what: string): HeaderMatch | Problem {
+  const type = raw.type ?? 'Exact';
+  const { name: matchName, value } = raw;
+  if (matchName.length === 0 || matchName.length > 256 || (what === 'header' && !HEADER_NAME.test(matchName))) {
     return unsupported(`invalid ${what} name`);
   }
-  if (value === undefined || value.length > MAX_MATCH_VALUE) return unsupported(`invalid ${what} value`);
+  if (value.length > MAX_MATCH_VALUE) return unsupported(`invalid ${what} value`);
   if (type === 'RegularExpression') return isValidPattern(value) ? { type, name: matchName, value } : unsupported(`invalid ${what} regular expression`);
   if (type !== 'Exact') return unsupported(`unsupported ${what} match type ${type}`);
   return { type, name: matchName, value };

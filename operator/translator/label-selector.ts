@@ -1,21 +1,17 @@
-/** metav1.LabelSelector matching over untrusted selector objects. */
-import { field, list, str, stringMap } from './read.ts';
+/** metav1.LabelSelector matching. */
+import type { LabelSelector } from '../../api-types/gateway-api/index.ts';
 
 export type LabelMatcher = (labels: Readonly<Record<string, string>>) => boolean;
 
 const NOTHING: LabelMatcher = () => false;
 
-/** Compiles a selector; a malformed selector matches nothing (fail closed). */
-export function compileSelector(selector: unknown): LabelMatcher {
-  if (selector === undefined || selector === null) return () => true;
-  if (typeof selector !== 'object' || Array.isArray(selector)) return NOTHING;
-  const matchLabels = stringMap(field(selector, 'matchLabels'));
+/** Compiles a selector; one with an unknown operator matches nothing (fail closed). */
+export function compileSelector(selector: LabelSelector | undefined): LabelMatcher {
+  if (selector === undefined) return () => true;
   const requirements: LabelMatcher[] = [];
-  for (const expression of list(field(selector, 'matchExpressions'))) {
-    const labelKey = str(field(expression, 'key'));
-    const operator = str(field(expression, 'operator'));
-    const values = list(field(expression, 'values')).filter((v): v is string => typeof v === 'string');
-    if (labelKey === undefined) return NOTHING;
+  for (const expression of selector.matchExpressions ?? []) {
+    const { key: labelKey, operator } = expression;
+    const values = expression.values ?? [];
     switch (operator) {
       case 'In':
         requirements.push((labels) => labels[labelKey] !== undefined && values.includes(labels[labelKey]));
@@ -33,7 +29,7 @@ export function compileSelector(selector: unknown): LabelMatcher {
         return NOTHING;
     }
   }
-  const labelEntries = Object.entries(matchLabels);
+  const labelEntries = Object.entries(selector.matchLabels ?? {});
   return (labels) =>
     labelEntries.every(([k, v]) => Object.hasOwn(labels, k) && labels[k] === v) && requirements.every((requirement) => requirement(labels));
 }

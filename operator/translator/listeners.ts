@@ -3,13 +3,14 @@
  * certificateRefs, allowedRoutes kinds), conflicts, and their status conditions.
  */
 import type { Certificate } from '../../api-types/dataplane-config.ts';
+import type { Listener, ObjectReference, RouteGroupKind } from '../../api-types/gateway-api/index.ts';
 import { GATEWAY_API_GROUP } from '../../api-types/gateway-api/meta.ts';
 import type { KeyMaterial } from './certificates.ts';
 import { condition, ConditionType, Reason, type Problem, type TranslatedCondition } from './conditions.ts';
 import { normalizeHostname } from './hostnames.ts';
 import type { Meta } from './meta.ts';
 import { namespaceFilter, type NamespaceFilter, type NamespaceLabels } from './namespaces.ts';
-import { field, int, isPort, list, name, str } from './read.ts';
+import { int, isPort, name } from './read.ts';
 import type { ReferenceGrants } from './references.ts';
 import type { GroupKind, ListenerStatusOut, RouteKind } from './status.ts';
 
@@ -61,39 +62,38 @@ export interface ListenerContext {
 }
 
 /** Reads one listener entry. `undefined` when it has no name (it cannot even get a status). */
-export function readListener(raw: unknown, owner: ListenerOwner, gateway: Meta, context: ListenerContext): ListenerState | undefined {
-  const listenerName = name(field(raw, 'name'));
+export function readListener(raw: Listener, owner: ListenerOwner, gateway: Meta, context: ListenerContext): ListenerState | undefined {
+  const listenerName = name(raw.name);
   if (listenerName === undefined) return undefined;
-  const port = int(field(raw, 'port'));
-  const rawProtocol = str(field(raw, 'protocol'));
+  const port = int(raw.port);
+  const rawProtocol = raw.protocol;
   const protocol = asProtocol(rawProtocol);
-  const rawHostname = field(raw, 'hostname');
-  const hostnameText = str(rawHostname);
+  const hostnameText = raw.hostname;
   const hostname = hostnameText === undefined ? undefined : normalizeHostname(hostnameText);
-  const tls = field(raw, 'tls');
-  const rawMode = str(field(tls, 'mode')) ?? 'Terminate';
+  const { tls } = raw;
+  const rawMode = tls?.mode ?? 'Terminate';
   const tlsMode = protocol === 'HTTPS' || protocol === 'TLS' ? (rawMode === 'Terminate' || rawMode === 'Passthrough' ? rawMode : undefined) : undefined;
 
   let acceptProblem: Problem | undefined;
   if (protocol === undefined) {
-    acceptProblem = { reason: Reason.UnsupportedProtocol, message: `protocol ${String(rawProtocol)} is not supported` };
+    acceptProblem = { reason: Reason.UnsupportedProtocol, message: `protocol ${rawProtocol} is not supported` };
   } else if (!isPort(port)) {
     acceptProblem = { reason: Reason.UnsupportedValue, message: 'port must be an integer from 1 to 65535' };
-  } else if (rawHostname !== undefined && hostname === undefined && protocol !== 'TCP') {
-    acceptProblem = { reason: Reason.UnsupportedValue, message: `invalid hostname ${String(hostnameText)}` };
+  } else if (hostnameText !== undefined && hostname === undefined && protocol !== 'TCP') {
+    acceptProblem = { reason: Reason.UnsupportedValue, message: `invalid hostname ${hostnameText}` };
   } else if ((protocol === 'HTTPS' || protocol === 'TLS') && tlsMode === undefined) {
     acceptProblem = { reason: Reason.UnsupportedValue, message: `unknown TLS mode ${rawMode}` };
   } else if (protocol === 'HTTPS' && tlsMode === 'Passthrough') {
     acceptProblem = { reason: Reason.UnsupportedValue, message: 'HTTPS listeners terminate TLS; use protocol TLS for Passthrough' };
   }
 
-  const kinds = routeKinds(field(field(raw, 'allowedRoutes'), 'kinds'), protocol);
-  const namespaces = namespaceFilter(field(field(raw, 'allowedRoutes'), 'namespaces'), owner.meta.namespace, 'Same', context.namespaces);
+  const kinds = routeKinds(raw.allowedRoutes?.kinds, protocol);
+  const namespaces = namespaceFilter(raw.allowedRoutes?.namespaces, owner.meta.namespace, 'Same', context.namespaces);
   acceptProblem ??= namespaces.problem;
   let refProblem: Problem | undefined = kinds.problem;
   let certificates: Certificate[] = [];
   if (acceptProblem === undefined && tlsMode === 'Terminate') {
-    const resolved = resolveCertificateRefs(field(tls, 'certificateRefs'), owner, context);
+    const resolved = resolveCertificateRefs(tls?.certificateRefs ?? [], owner, context);
     certificates = resolved.certificates;
     refProblem = resolved.problem ?? refProblem;
   }
@@ -117,34 +117,32 @@ export function readListener(raw: unknown, owner: ListenerOwner, gateway: Meta, 
   };
 }
 
-function routeKinds(rawKinds: unknown, protocol: ListenerProtocol | undefined): { kinds: RouteKind[]; problem?: Problem } {
+function routeKinds(rawKinds: readonly RouteGroupKind[] | undefined, protocol: ListenerProtocol | undefined): { kinds: RouteKind[]; problem?: Problem } {
   const allowed = protocol === undefined ? [] : KINDS_BY_PROTOCOL[protocol];
   if (rawKinds === undefined) return { kinds: [...allowed] };
   const kinds: RouteKind[] = [];
   const invalid: string[] = [];
-  for (const entry of list(rawKinds)) {
-    const group = str(field(entry, 'group')) ?? GATEWAY_API_GROUP;
-    const kind = str(field(entry, 'kind')) ?? '';
+  for (const entry of rawKinds) {
+    const group = entry.group ?? GATEWAY_API_GROUP;
+    const { kind } = entry;
     const match = group === GATEWAY_API_GROUP ? allowed.find((candidate) => candidate === kind) : undefined;
     if (match === undefined) invalid.push(`${group}/${kind}`);
     else if (!kinds.includes(match)) kinds.push(match);
   }
-  if (!Array.isArray(rawKinds)) invalid.push('kinds must be a list');
   return invalid.length === 0
     ? { kinds }
     : { kinds, problem: { reason: Reason.InvalidRouteKinds, message: `route kinds not supported on this listener: ${invalid.join(', ')}` } };
 }
 
-function resolveCertificateRefs(rawRefs: unknown, owner: ListenerOwner, context: ListenerContext): { certificates: Certificate[]; problem?: Problem } {
-  const refs = list(rawRefs);
+function resolveCertificateRefs(refs: readonly ObjectReference[], owner: ListenerOwner, context: ListenerContext): { certificates: Certificate[]; problem?: Problem } {
   if (refs.length === 0) return { certificates: [], problem: { reason: Reason.InvalidCertificateRef, message: 'TLS Terminate needs at least one certificateRef' } };
   const certificates: Certificate[] = [];
   let problem: Problem | undefined;
   for (const ref of refs) {
-    const group = str(field(ref, 'group')) ?? '';
-    const kind = str(field(ref, 'kind')) ?? 'Secret';
-    const secretName = name(field(ref, 'name'));
-    const namespace = name(field(ref, 'namespace')) ?? owner.meta.namespace;
+    const group = ref.group ?? '';
+    const kind = ref.kind ?? 'Secret';
+    const secretName = name(ref.name);
+    const namespace = name(ref.namespace) ?? owner.meta.namespace;
     if (group !== '' || kind !== 'Secret' || secretName === undefined) {
       problem ??= { reason: Reason.InvalidCertificateRef, message: `unsupported certificateRef ${group}/${kind} ${String(secretName)}` };
       continue;

@@ -1,5 +1,6 @@
-/** Object identity and metadata, read defensively; plus stable ordering and de-duplication. */
-import { compareStrings, field, int, list, name, str, stringMap } from './read.ts';
+/** Object identity and metadata with the defaults Weir applies; plus stable ordering and de-duplication. */
+import type { ObjectMeta } from '../../api-types/gateway-api/index.ts';
+import { compareStrings, int, name, stringMap } from './read.ts';
 
 export interface Meta {
   readonly namespace: string;
@@ -11,26 +12,22 @@ export interface Meta {
   readonly annotations: Readonly<Record<string, string>>;
 }
 
-/** Reads metadata; `undefined` when the object has no usable name (nothing to report on). */
-export function readMeta(object: unknown, clusterScoped = false): Meta | undefined {
-  const metadata = field(object, 'metadata');
-  const objectName = name(field(metadata, 'name'));
-  if (objectName === undefined) return undefined;
-  const generation = int(field(metadata, 'generation'));
+export function readMeta(metadata: ObjectMeta, clusterScoped = false): Meta {
+  const generation = int(metadata.generation);
   return {
-    namespace: clusterScoped ? '' : (name(field(metadata, 'namespace')) ?? 'default'),
-    name: objectName,
+    namespace: clusterScoped ? '' : (name(metadata.namespace) ?? 'default'),
+    name: metadata.name,
     generation: generation !== undefined && generation >= 0 ? generation : 0,
-    creationTimestamp: str(field(metadata, 'creationTimestamp')) ?? '',
-    labels: metadataMap(field(metadata, 'labels')),
-    annotations: metadataMap(field(metadata, 'annotations')),
+    creationTimestamp: metadata.creationTimestamp ?? '',
+    labels: metadataMap(metadata.labels),
+    annotations: metadataMap(metadata.annotations),
   };
 }
 
 const NO_ENTRIES: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Most objects have no labels or annotations: they share one frozen empty map. */
-function metadataMap(value: unknown): Readonly<Record<string, string>> {
+function metadataMap(value: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> {
   return value === undefined ? NO_ENTRIES : stringMap(value);
 }
 
@@ -70,16 +67,13 @@ export interface Entry<T> {
 }
 
 /**
- * Pairs objects with their metadata, drops nameless ones, and keeps one object per
- * namespace/name (the one whose JSON sorts first, so the choice does not depend on input order).
- * The result is sorted by namespace/name.
+ * Pairs objects with their metadata and keeps one object per namespace/name (the one whose JSON
+ * sorts first, so the choice does not depend on input order). The result is sorted by namespace/name.
  */
-export function entries<T>(objects: readonly T[], clusterScoped = false): Entry<T>[] {
+export function entries<T extends { readonly metadata: ObjectMeta }>(objects: readonly T[], clusterScoped = false): Entry<T>[] {
   const byKey = new Map<string, Entry<T>[]>();
-  for (const item of list(objects)) {
-    const object = item as T;
-    const meta = readMeta(object, clusterScoped);
-    if (meta === undefined) continue;
+  for (const object of objects) {
+    const meta = readMeta(object.metadata, clusterScoped);
     const k = key(meta.namespace, meta.name);
     const group = byKey.get(k);
     if (group === undefined) byKey.set(k, [{ meta, object }]);

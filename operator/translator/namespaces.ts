@@ -2,13 +2,13 @@
 import type { Problem } from './conditions.ts';
 import { Reason } from './conditions.ts';
 import { compileSelector } from './label-selector.ts';
+import type { Namespace, NamespacesFrom } from '../../api-types/gateway-api/index.ts';
 import type { Entry } from './meta.ts';
-import { field, str } from './read.ts';
 
 export class NamespaceLabels {
   readonly #labels = new Map<string, Readonly<Record<string, string>>>();
 
-  constructor(namespaces: readonly Entry<unknown>[]) {
+  constructor(namespaces: readonly Entry<Namespace>[]) {
     for (const { meta } of namespaces) this.#labels.set(meta.name, meta.labels);
   }
 
@@ -25,12 +25,12 @@ export type NamespaceFilter = (namespace: string) => boolean;
  * A malformed stanza allows nothing and reports a problem.
  */
 export function namespaceFilter(
-  stanza: unknown,
+  stanza: NamespacesFrom | undefined,
   ownerNamespace: string,
   defaultFrom: 'Same' | 'None',
   labels: NamespaceLabels,
 ): { filter: NamespaceFilter; problem?: Problem } {
-  const from = stanza === undefined ? defaultFrom : (str(field(stanza, 'from')) ?? defaultFrom);
+  const from = stanza?.from ?? defaultFrom;
   switch (from) {
     case 'All':
       return { filter: () => true };
@@ -39,7 +39,7 @@ export function namespaceFilter(
     case 'None':
       return { filter: () => false };
     case 'Selector': {
-      const selector = field(stanza, 'selector');
+      const selector = stanza?.selector;
       if (selector === undefined) return { filter: () => false, problem: { reason: Reason.UnsupportedValue, message: 'from: Selector needs a selector' } };
       const matches = compileSelector(selector);
       return { filter: (namespace) => matches(labels.of(namespace)) };

@@ -3,11 +3,12 @@
  * dataplane config (XFCC, trusted hops) and the infra provisioner (image, replicas, ...) use.
  */
 import type { Xfcc } from '../../api-types/dataplane-config.ts';
+import type { ParametersReference, WeirParameters } from '../../api-types/gateway-api/index.ts';
 import { WEIR_PARAMETERS_GROUP, WEIR_PARAMETERS_KIND } from '../../api-types/gateway-api/weir-parameters.ts';
 import type { Problem } from './conditions.ts';
 import { Reason } from './conditions.ts';
 import { key, type Entry } from './meta.ts';
-import { asRecord, bool, describe, field, int, name, str, stringMap } from './read.ts';
+import { asRecord, bool, describe, field, int, name, stringMap } from './read.ts';
 
 /** Deployment settings for the infra provisioner; absent fields mean "operator default". */
 export interface DeploymentParameters {
@@ -44,8 +45,8 @@ type ParametersLayer = {
   deployment: DeploymentParameters;
 };
 
-function parseLayer(object: unknown): ParametersLayer | Problem {
-  const spec = field(object, 'spec');
+/** `spec` is admitted unchecked (see WeirParameters in api-types), so it is read defensively here. */
+function parseLayer(spec: unknown): ParametersLayer | Problem {
   if (spec !== undefined && asRecord(spec) === undefined) return invalid('spec must be an object');
   const layer: ParametersLayer = { deployment: {} };
   const xfcc = field(spec, 'xfcc');
@@ -109,9 +110,9 @@ function isProblem(value: ParametersLayer | Problem): value is Problem {
 }
 
 export class ParametersIndex {
-  readonly #byKey = new Map<string, unknown>();
+  readonly #byKey = new Map<string, WeirParameters>();
 
-  constructor(parameters: readonly Entry<unknown>[]) {
+  constructor(parameters: readonly Entry<WeirParameters>[]) {
     for (const { meta, object } of parameters) this.#byKey.set(key(meta.namespace, meta.name), object);
   }
 
@@ -119,19 +120,18 @@ export class ParametersIndex {
    * Resolves a parametersRef (GatewayClass: namespaced ref; Gateway: local ref whose namespace
    * is the Gateway's). `undefined` ref means "no parameters".
    */
-  layer(ref: unknown, defaultNamespace: string | undefined): ParametersLayer | Problem | undefined {
+  layer(ref: ParametersReference | undefined, defaultNamespace: string | undefined): ParametersLayer | Problem | undefined {
     if (ref === undefined) return undefined;
-    const group = str(field(ref, 'group'));
-    const kind = str(field(ref, 'kind'));
-    const refName = name(field(ref, 'name'));
-    const namespace = defaultNamespace ?? name(field(ref, 'namespace'));
+    const { group, kind } = ref;
+    const refName = name(ref.name);
+    const namespace = defaultNamespace ?? name(ref.namespace);
     if (group !== WEIR_PARAMETERS_GROUP || kind !== WEIR_PARAMETERS_KIND) {
-      return invalid(`parametersRef must be ${WEIR_PARAMETERS_GROUP}/${WEIR_PARAMETERS_KIND}, got ${String(group)}/${String(kind)}`);
+      return invalid(`parametersRef must be ${WEIR_PARAMETERS_GROUP}/${WEIR_PARAMETERS_KIND}, got ${group}/${kind}`);
     }
     if (refName === undefined || namespace === undefined) return invalid('parametersRef needs a name and a namespace');
     const object = this.#byKey.get(key(namespace, refName));
     if (object === undefined) return invalid(`${namespace}/${refName} not found`);
-    return parseLayer(object);
+    return parseLayer(object.spec);
   }
 }
 

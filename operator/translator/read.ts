@@ -1,6 +1,7 @@
 /**
- * Defensive readers for untrusted objects. Every function accepts `unknown` and returns a
- * well-typed value or `undefined`; none of them throws, whatever it is given.
+ * Small value checks on typed input. Objects reach the translator with their kinds' shapes
+ * (provider/admission.ts); these judge the values: a non-empty name, a safe integer, a port.
+ * WeirParameters' `spec` is admitted as is, so parameters.ts still reads it through `field`.
  */
 
 export type UnknownRecord = Readonly<Record<string, unknown>>;
@@ -43,7 +44,7 @@ export function isPort(value: number | undefined): value is number {
   return value !== undefined && value >= 1 && value <= 65535;
 }
 
-/** String-to-string map; non-string values are dropped. */
+/** String-to-string map with sorted keys (deterministic output); non-string values are dropped. */
 export function stringMap(value: unknown): Readonly<Record<string, string>> {
   const record = asRecord(value);
   const result: Record<string, string> = {};

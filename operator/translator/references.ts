@@ -2,8 +2,9 @@
  * ReferenceGrant: whether an object in one namespace may refer to an object in another.
  * Grants are not transitive, so chains or cycles of grants have no effect beyond each grant.
  */
+import type { ReferenceGrant } from '../../api-types/gateway-api/index.ts';
 import type { Entry } from './meta.ts';
-import { field, list, name, str } from './read.ts';
+import { name } from './read.ts';
 
 export interface ReferenceFrom {
   readonly group: string;
@@ -30,20 +31,13 @@ export class ReferenceGrants {
   /** `<to namespace>|<to group>|<to kind>` → rules. */
   readonly #rules = new Map<string, GrantRule[]>();
 
-  constructor(grants: readonly Entry<unknown>[]) {
+  constructor(grants: readonly Entry<ReferenceGrant>[]) {
     for (const { meta, object } of grants) {
-      const spec = field(object, 'spec');
-      const froms = list(field(spec, 'from')).flatMap((from) => {
-        const kind = name(field(from, 'kind'));
-        const namespace = name(field(from, 'namespace'));
-        const group = str(field(from, 'group'));
-        return kind === undefined || namespace === undefined || group === undefined ? [] : [{ group, kind, namespace }];
-      });
-      for (const to of list(field(spec, 'to'))) {
-        const kind = name(field(to, 'kind'));
-        const group = str(field(to, 'group'));
-        if (kind === undefined || group === undefined) continue;
-        const toName = name(field(to, 'name'));
+      const froms = object.spec.from.filter((from) => from.kind !== '' && from.namespace !== '');
+      for (const to of object.spec.to) {
+        const { kind, group } = to;
+        if (kind === '') continue;
+        const toName = name(to.name);
         const mapKey = `${meta.namespace}|${group}|${kind}`;
         const rules = this.#rules.get(mapKey) ?? [];
         for (const from of froms) {

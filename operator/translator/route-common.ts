@@ -1,15 +1,15 @@
 /** What every route kind shares: hostnames and the summary of its rules for status. */
+import type { ParentReference } from '../../api-types/gateway-api/index.ts';
 import { Reason, type Problem } from './conditions.ts';
 import { normalizeHostname } from './hostnames.ts';
 import type { Meta } from './meta.ts';
-import { list } from './read.ts';
 import type { TranslatedRule } from './rule-actions.ts';
 import type { RouteKind } from './status.ts';
 
 export interface RouteTranslation {
   readonly kind: RouteKind;
   readonly meta: Meta;
-  readonly parentRefs: unknown;
+  readonly parentRefs: readonly ParentReference[];
   /** Undefined for TCPRoute, which has no hostnames. */
   readonly hostnames: readonly string[] | undefined;
   /** The route as a whole cannot be accepted (e.g. an invalid hostname). */
@@ -17,18 +17,17 @@ export interface RouteTranslation {
   readonly rules: readonly TranslatedRule[];
 }
 
-export function readHostnames(raw: unknown): { hostnames: string[]; problem?: Problem } {
-  const entries = list(raw);
+export function readHostnames(entries: readonly string[] = []): { hostnames: string[]; problem?: Problem } {
   if (entries.length === 1) {
     // The common case, without the set and the sort.
-    const only = entries[0];
-    const normalized = typeof only === 'string' ? normalizeHostname(only) : undefined;
-    return normalized === undefined ? { hostnames: [], problem: { reason: Reason.UnsupportedValue, message: `invalid hostname ${String(only)}` } } : { hostnames: [normalized] };
+    const only = entries[0] ?? '';
+    const normalized = normalizeHostname(only);
+    return normalized === undefined ? { hostnames: [], problem: { reason: Reason.UnsupportedValue, message: `invalid hostname ${only}` } } : { hostnames: [normalized] };
   }
   const hostnames = new Set<string>();
   for (const entry of entries) {
-    const normalized = typeof entry === 'string' ? normalizeHostname(entry) : undefined;
-    if (normalized === undefined) return { hostnames: [], problem: { reason: Reason.UnsupportedValue, message: `invalid hostname ${String(entry)}` } };
+    const normalized = normalizeHostname(entry);
+    if (normalized === undefined) return { hostnames: [], problem: { reason: Reason.UnsupportedValue, message: `invalid hostname ${entry}` } };
     hostnames.add(normalized);
   }
   return { hostnames: [...hostnames].sort() };

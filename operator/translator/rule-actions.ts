@@ -7,8 +7,9 @@ import type { BackendUse, Backends, ResolvedCluster } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
 import { parseDuration } from './durations.ts';
 import { BACKEND_REF_FILTERS, translateFilters, type FilterResult } from './filters.ts';
+import type { GRPCRouteRule, HTTPRouteRule, SessionPersistence as SessionPersistenceSpec } from '../../api-types/gateway-api/index.ts';
 import type { Meta } from './meta.ts';
-import { field, int, list, name, str } from './read.ts';
+import { int, name } from './read.ts';
 import type { RouteKind } from './status.ts';
 
 export interface TranslatedRule {
@@ -36,18 +37,20 @@ const MAX_WEIGHT = 1_000_000;
 const DEFAULT_RETRY_CODES = [500, 502, 503, 504];
 const DEFAULT_RETRY_BACKOFF_MS = 25;
 
-export function translateRuleAction(rule: unknown, index: number, matches: readonly RouteMatch[], inputs: RuleInputs): TranslatedRule {
+/** The fields HTTPRoute and GRPCRoute rules share (GRPCRoute has no timeouts or retry). */
+type RouteRule = HTTPRouteRule | GRPCRouteRule;
+
+export function translateRuleAction(rule: RouteRule, index: number, matches: readonly RouteMatch[], inputs: RuleInputs): TranslatedRule {
   const { routeKind, meta } = inputs;
   const filterContext = { routeKind, namespace: meta.namespace, backends: inputs.backends, use: inputs.use, allowed: inputs.allowedFilters };
-  const filters = translateFilters(field(rule, 'filters'), matches, filterContext);
+  const filters = translateFilters(rule.filters, matches, filterContext);
   let refProblem = filters.refProblem;
   let invalid = filters.invalid;
   const clusters: ResolvedCluster[] = filters.clusters; // a fresh array: the mirrors' clusters, then the backends'
   const backends: WeightedBackend[] = [];
   const unusableServices: string[] = [];
-  for (const ref of list(field(rule, 'backendRefs'))) {
-    const rawWeight = field(ref, 'weight');
-    const weight = rawWeight === undefined ? 1 : int(rawWeight);
+  for (const ref of rule.backendRefs ?? []) {
+    const weight = ref.weight === undefined ? 1 : int(ref.weight);
     if (weight === undefined || weight < 0 || weight > MAX_WEIGHT) {
       invalid ??= { reason: Reason.UnsupportedValue, message: `backendRef weight must be an integer from 0 to ${MAX_WEIGHT}` };
       continue;
@@ -61,7 +64,7 @@ export function translateRuleAction(rule: unknown, index: number, matches: reado
       refProblem ??= resolution.problem;
       if (resolution.kind === 'unusable') unusableServices.push(resolution.serviceKey);
     }
-    const rawBackendFilters = field(ref, 'filters');
+    const rawBackendFilters = ref.filters;
     if (rawBackendFilters !== undefined) {
       const backendFilters: FilterResult = translateFilters(rawBackendFilters, matches, { ...filterContext, allowed: BACKEND_REF_FILTERS });
       invalid ??= backendFilters.invalid;
@@ -72,15 +75,15 @@ export function translateRuleAction(rule: unknown, index: number, matches: reado
     }
     backends.push(backend);
   }
-  const timeouts = ruleTimeouts(field(rule, 'timeouts'));
+  const timeouts = ruleTimeouts('timeouts' in rule ? rule.timeouts : undefined);
   if ('reason' in timeouts) invalid ??= timeouts;
-  const retry = ruleRetry(field(rule, 'retry'));
+  const retry = ruleRetry('retry' in rule ? rule.retry : undefined);
   if (retry !== undefined && 'reason' in retry) invalid ??= retry;
-  const session = sessionPersistence(field(rule, 'sessionPersistence'));
+  const session = sessionPersistence(rule.sessionPersistence);
   if (session !== undefined && 'reason' in session) invalid ??= session;
   if (invalid !== undefined) return { action: undefined, matches, clusters: [], unusableServices: [], invalid, refProblem };
 
-  const ruleName = name(field(rule, 'name'));
+  const ruleName = name(rule.name);
   const action: { -readonly [K in keyof RuleAction]: RuleAction[K] } = {
     id: `${routeKind}/${meta.namespace}/${meta.name}/rule/${index}`,
     route: inputs.route,
@@ -108,11 +111,11 @@ const TIMEOUT_FIELDS = [
   ['backendRequest', 'backendRequestMs'],
 ] as const;
 
-function ruleTimeouts(raw: unknown): RuleAction['timeouts'] | Problem {
+function ruleTimeouts(raw: HTTPRouteRule['timeouts']): RuleAction['timeouts'] | Problem {
   if (raw === undefined) return {};
   const timeouts: { requestMs?: number; backendRequestMs?: number } = {};
   for (const [fieldName, target] of TIMEOUT_FIELDS) {
-    const text = field(raw, fieldName);
+    const text = raw[fieldName];
     if (text === undefined) continue;
     const ms = parseDuration(text);
     if (ms === undefined) return { reason: Reason.UnsupportedValue, message: `timeouts.${fieldName} is not a valid duration` };
@@ -124,35 +127,34 @@ function ruleTimeouts(raw: unknown): RuleAction['timeouts'] | Problem {
   return timeouts;
 }
 
-function ruleRetry(raw: unknown): Retry | Problem | undefined {
+function ruleRetry(raw: HTTPRouteRule['retry']): Retry | Problem | undefined {
   if (raw === undefined) return undefined;
-  const rawCodes = field(raw, 'codes');
-  const codes = rawCodes === undefined ? DEFAULT_RETRY_CODES : list(rawCodes).map(int);
+  const codes = raw.codes === undefined ? DEFAULT_RETRY_CODES : raw.codes.map(int);
   if (codes.some((code) => code === undefined || code < 400 || code > 599)) return { reason: Reason.UnsupportedValue, message: 'retry codes must be 400–599' };
-  const attempts = field(raw, 'attempts') === undefined ? 1 : int(field(raw, 'attempts'));
+  const attempts = raw.attempts === undefined ? 1 : int(raw.attempts);
   if (attempts === undefined || attempts < 0 || attempts > 10) return { reason: Reason.UnsupportedValue, message: 'retry attempts must be 0–10' };
-  const backoff = field(raw, 'backoff') === undefined ? DEFAULT_RETRY_BACKOFF_MS : parseDuration(field(raw, 'backoff'));
+  const backoff = raw.backoff === undefined ? DEFAULT_RETRY_BACKOFF_MS : parseDuration(raw.backoff);
   if (backoff === undefined) return { reason: Reason.UnsupportedValue, message: 'retry backoff is not a valid duration' };
   const unique = [...new Set(codes.filter((code): code is number => code !== undefined))].sort((a, b) => a - b);
   return { codes: unique, attempts, backoffMs: backoff, connectionErrors: true };
 }
 
-function sessionPersistence(raw: unknown): SessionPersistence | Problem | undefined {
+function sessionPersistence(raw: SessionPersistenceSpec | undefined): SessionPersistence | Problem | undefined {
   if (raw === undefined) return undefined;
-  const type = str(field(raw, 'type')) ?? 'Cookie';
+  const type = raw.type ?? 'Cookie';
   if (type !== 'Cookie' && type !== 'Header') return { reason: Reason.UnsupportedValue, message: `session persistence type ${type} is not supported` };
   const session: { -readonly [K in keyof SessionPersistence]: SessionPersistence[K] } = {
     type,
-    sessionName: name(field(raw, 'sessionName')) ?? (type === 'Cookie' ? 'weir-session' : 'x-weir-session'),
+    sessionName: name(raw.sessionName) ?? (type === 'Cookie' ? 'weir-session' : 'x-weir-session'),
   };
-  const absolute = field(raw, 'absoluteTimeout');
+  const absolute = raw.absoluteTimeout;
   if (absolute !== undefined) {
     const ms = parseDuration(absolute);
     if (ms === undefined) return { reason: Reason.UnsupportedValue, message: 'sessionPersistence.absoluteTimeout is not a valid duration' };
     session.absoluteTimeoutMs = ms;
   }
   if (type === 'Cookie') {
-    const lifetime = str(field(field(raw, 'cookieConfig'), 'lifetimeType')) ?? 'Session';
+    const lifetime = raw.cookieConfig?.lifetimeType ?? 'Session';
     if (lifetime !== 'Session' && lifetime !== 'Permanent') return { reason: Reason.UnsupportedValue, message: `cookie lifetimeType ${lifetime} is not supported` };
     if (lifetime === 'Permanent' && session.absoluteTimeoutMs === undefined) {
       return { reason: Reason.UnsupportedValue, message: 'a Permanent cookie needs absoluteTimeout' };

@@ -2,8 +2,9 @@
 import type { WeightedBackend } from '../../api-types/dataplane-config.ts';
 import type { Backends, ResolvedCluster } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
+import type { TCPRoute, TLSRoute } from '../../api-types/gateway-api/index.ts';
 import type { Entry } from './meta.ts';
-import { field, int, list } from './read.ts';
+import { int } from './read.ts';
 import { readHostnames, type RouteTranslation } from './route-common.ts';
 
 export interface StreamTranslation extends RouteTranslation {
@@ -12,9 +13,9 @@ export interface StreamTranslation extends RouteTranslation {
   readonly unusableServices: readonly string[];
 }
 
-export function translateStreamRoute(kind: 'TLSRoute' | 'TCPRoute', { meta, object }: Entry<unknown>, backends: Backends): StreamTranslation {
-  const spec = field(object, 'spec');
-  const hostnames = kind === 'TLSRoute' ? readHostnames(field(spec, 'hostnames')) : undefined;
+export function translateStreamRoute(kind: 'TLSRoute' | 'TCPRoute', { meta, object }: Entry<TLSRoute | TCPRoute>, backends: Backends): StreamTranslation {
+  const { spec } = object;
+  const hostnames = kind === 'TLSRoute' ? readHostnames('hostnames' in spec ? spec.hostnames : undefined) : undefined;
   let routeProblem: Problem | undefined = hostnames?.problem;
   if (kind === 'TLSRoute' && routeProblem === undefined && hostnames?.hostnames.length === 0) {
     routeProblem = { reason: Reason.UnsupportedValue, message: 'a TLSRoute needs at least one hostname' };
@@ -23,10 +24,9 @@ export function translateStreamRoute(kind: 'TLSRoute' | 'TCPRoute', { meta, obje
   const weighted: WeightedBackend[] = [];
   const clusters: ResolvedCluster[] = [];
   const unusableServices: string[] = [];
-  for (const rule of list(field(spec, 'rules'))) {
-    for (const ref of list(field(rule, 'backendRefs'))) {
-      const rawWeight = field(ref, 'weight');
-      const weight = rawWeight === undefined ? 1 : int(rawWeight);
+  for (const rule of spec.rules ?? []) {
+    for (const ref of rule.backendRefs ?? []) {
+      const weight = ref.weight === undefined ? 1 : int(ref.weight);
       if (weight === undefined || weight < 0 || weight > 1_000_000) {
         routeProblem ??= { reason: Reason.UnsupportedValue, message: 'backendRef weight must be an integer from 0 to 1000000' };
         continue;
@@ -45,7 +45,7 @@ export function translateStreamRoute(kind: 'TLSRoute' | 'TCPRoute', { meta, obje
   return {
     kind,
     meta,
-    parentRefs: field(spec, 'parentRefs'),
+    parentRefs: spec.parentRefs ?? [],
     hostnames: hostnames?.hostnames,
     routeProblem,
     rules: refProblem === undefined ? [] : [{ action: undefined, matches: [], clusters: [], unusableServices: [], invalid: undefined, refProblem }],

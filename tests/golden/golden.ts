@@ -2,7 +2,8 @@
  * Golden cases: `tests/golden/<case>/input.yaml` (Kubernetes objects, several YAML documents)
  * → `output.yaml` (the translator's configs and statuses).
  *
- * An input may start with `# include: a, b` to prepend shared setups from `_base/<name>.yaml`.
+ * Objects pass the provider boundary's admission check first, as in the operator; an output
+ * starts with `rejected:` when some were left out. An input may start with `# include: a, b` to prepend shared setups from `_base/<name>.yaml`.
  * In output.yaml, PEM material is replaced by `<pem sha256:…>` so the files stay readable; the
  * determinism test compares full, unabridged output. A GatewayClass's `supportedFeatures` that
  * equals the one list is written as `SUPPORTED_FEATURES`; that list is pinned on its own in
@@ -12,7 +13,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { emptySnapshot, SNAPSHOT_FIELD_BY_KIND, type Snapshot, type SnapshotKind } from '../../operator/store/index.ts';
+import { isSnapshotKind, type SnapshotKind } from '../../operator/kinds.ts';
+import { admit, rejectionMessage } from '../../operator/provider/admission.ts';
+import { snapshotWith, type Snapshot } from '../../operator/store/index.ts';
 import { SUPPORTED_FEATURES } from '../../operator/translator/features.ts';
 import { translate, type TranslationResult } from '../../operator/translator/index.ts';
 
@@ -24,10 +27,6 @@ export function caseNames(): string[] {
     .sort();
 }
 
-function isSnapshotKind(kind: unknown): kind is SnapshotKind {
-  return typeof kind === 'string' && Object.hasOwn(SNAPSHOT_FIELD_BY_KIND, kind);
-}
-
 export function readObjects(caseName: string): unknown[] {
   const text = readFileSync(join(GOLDEN_DIR, caseName, 'input.yaml'), 'utf8');
   const include = /^# include: (.+)$/m.exec(text.split('\n', 1)[0] ?? '');
@@ -36,18 +35,30 @@ export function readObjects(caseName: string): unknown[] {
   return texts.flatMap((source) => parseAllDocuments(source).map((document) => document.toJS() as unknown)).filter((object) => object !== null);
 }
 
-export function snapshotOf(objects: readonly unknown[]): Snapshot {
-  const lists = new Map<string, unknown[]>();
+/**
+ * The snapshot a provider would build from `objects`: each goes through the provider boundary's
+ * admission check; malformed ones are left out and listed in `rejected`.
+ */
+export function admittedSnapshot(objects: readonly unknown[]): { snapshot: Snapshot; rejected: string[] } {
+  const lists = new Map<SnapshotKind, unknown[]>();
+  const rejected: string[] = [];
   for (const object of objects) {
-    const kind = (object as { kind?: unknown }).kind;
+    const kind = (object as { kind?: unknown } | null)?.kind;
     if (!isSnapshotKind(kind)) continue;
-    const field = SNAPSHOT_FIELD_BY_KIND[kind];
-    const list = lists.get(field) ?? [];
-    list.push(object);
-    lists.set(field, list);
+    const admission = admit(kind, object);
+    if (!admission.ok) {
+      rejected.push(rejectionMessage(kind, object, admission.problems));
+      continue;
+    }
+    const list = lists.get(kind) ?? [];
+    list.push(admission.object);
+    lists.set(kind, list);
   }
-  const snapshot: Snapshot = { ...emptySnapshot(), ...Object.fromEntries(lists) };
-  return snapshot;
+  return { snapshot: snapshotWith(lists), rejected };
+}
+
+export function snapshotOf(objects: readonly unknown[]): Snapshot {
+  return admittedSnapshot(objects).snapshot;
 }
 
 const PEM = /-----BEGIN ([A-Z ]+)-----[\s\S]+?-----END \1-----\n?/g;
@@ -70,8 +81,9 @@ function abridge(key: string, value: unknown): unknown {
   return value;
 }
 
-export function renderOutput(result: TranslationResult): string {
-  const abridged: unknown = JSON.parse(JSON.stringify(result), abridge);
+/** `rejected`: what the provider boundary left out (listed first, only when there is any). */
+export function renderOutput(result: TranslationResult, rejected: readonly string[] = []): string {
+  const abridged: unknown = JSON.parse(JSON.stringify(rejected.length === 0 ? result : { rejected, ...result }), abridge);
   return stringify(abridged, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
@@ -81,6 +93,7 @@ export function renderSupportedFeatures(): string {
 }
 
 export function runCase(caseName: string): { result: TranslationResult; output: string } {
-  const result = translate(snapshotOf(readObjects(caseName)));
-  return { result, output: renderOutput(result) };
+  const { snapshot, rejected } = admittedSnapshot(readObjects(caseName));
+  const result = translate(snapshot);
+  return { result, output: renderOutput(result, rejected) };
 }

@@ -3,7 +3,7 @@
 import t from 'tap';
 import type { OperatorLogger } from '@dot-i/k8s-operator';
 import { SdkWatcher, onlyStatusChanged } from '../../operator/provider/kubernetes/sdk-watcher.ts';
-import { RESOURCE_KINDS } from '../../operator/provider/kubernetes/kinds.ts';
+import { RESOURCE_KINDS } from '../../operator/kinds.ts';
 import { ObjectStore } from '../../operator/store/object-store.ts';
 
 function watcher(): { logger: OperatorLogger; restarts: string[]; errors: string[]; warnings: string[] } {

@@ -8,24 +8,20 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { SNAPSHOT_FIELD_BY_KIND, type SnapshotKind } from '../../store/snapshot.ts';
+import { isSnapshotKind, KINDS, type SnapshotKind } from '../../kinds.ts';
 import type { StoredObject } from '../../store/object-store.ts';
+import { admit, rejectionMessage } from '../admission.ts';
 
 export interface LoadedObjects {
   readonly objects: ReadonlyMap<SnapshotKind, StoredObject[]>;
-  /** Problems worth telling the user (unreadable file, YAML error, unknown kind). */
+  /** Problems worth telling the user (unreadable file, YAML error, unknown kind, malformed object). */
   readonly warnings: readonly string[];
   /** Files read, in order. */
   readonly files: readonly string[];
 }
 
-const CLUSTER_SCOPED = new Set<string>(['GatewayClass', 'Namespace']);
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 const EPOCH = Date.UTC(2000, 0, 1);
-
-function isKind(kind: unknown): kind is SnapshotKind {
-  return typeof kind === 'string' && Object.hasOwn(SNAPSHOT_FIELD_BY_KIND, kind);
-}
 
 async function filesOf(path: string): Promise<string[]> {
   const info = await stat(path);
@@ -75,6 +71,11 @@ export async function loadObjects(paths: readonly string[]): Promise<LoadedObjec
           continue;
         }
         const kind = object.kind as SnapshotKind;
+        const admission = admit(kind, object);
+        if (!admission.ok) {
+          warnings.push(`${file} (document ${index + 1}): ${rejectionMessage(kind, object, admission.problems)}`);
+          continue;
+        }
         const namespace = object.metadata.namespace;
         if (typeof namespace === 'string') namespaces.add(namespace);
         objects.set(kind, [...(objects.get(kind) ?? []), object]);
@@ -93,10 +94,10 @@ function normalize(item: unknown, order: number): Mutable | string {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) return 'not an object';
   const object = item as Record<string, unknown>;
   const kind = object.kind;
-  if (!isKind(kind)) return `kind ${JSON.stringify(kind)} is not one Weir reads; ignored`;
+  if (!isSnapshotKind(kind)) return `kind ${JSON.stringify(kind)} is not one Weir reads; ignored`;
   const metadata = typeof object.metadata === 'object' && object.metadata !== null ? { ...(object.metadata as Record<string, unknown>) } : {};
   if (typeof metadata.name !== 'string' || metadata.name === '') return `${kind} without metadata.name; ignored`;
-  if (!CLUSTER_SCOPED.has(kind)) metadata.namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : 'default';
+  if (KINDS[kind].namespaced) metadata.namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : 'default';
   else delete metadata.namespace;
   metadata.generation ??= 1;
   metadata.uid ??= `standalone:${kind}/${typeof metadata.namespace === 'string' ? `${metadata.namespace}/` : ''}${metadata.name}`;

@@ -4,7 +4,7 @@
  */
 import type { StoredObject } from '../../store/object-store.ts';
 import type { OperatorKubeClients } from './clients.ts';
-import { apiVersionOf, type ResourceKind } from './kinds.ts';
+import { apiVersionOf, type ResourceKind } from '../../kinds.ts';
 
 const PAGE = 500;
 

@@ -14,7 +14,7 @@
 import type { ObjectStore } from '../../store/object-store.ts';
 import type { SnapshotKind } from '../../store/snapshot.ts';
 import { httpStatus, type OperatorKubeClients } from './clients.ts';
-import { RESOURCE_KINDS, type ResourceKind } from './kinds.ts';
+import { RESOURCE_KINDS, type ResourceKind } from '../../kinds.ts';
 import { listAll } from './lister.ts';
 import { SdkWatcher, type WatchLog } from './sdk-watcher.ts';
 

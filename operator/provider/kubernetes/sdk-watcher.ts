@@ -11,7 +11,7 @@ import sdk, { ResourceEventType, type OperatorLogger, type ResourceEvent } from 
 import { objectKey, type ObjectStore, type StoredObject } from '../../store/object-store.ts';
 import { canonicalJson } from '../../publisher/digest.ts';
 import type { SnapshotKind } from '../../store/snapshot.ts';
-import { apiVersionOf, type ResourceKind } from './kinds.ts';
+import { apiVersionOf, type ResourceKind } from '../../kinds.ts';
 
 export interface WatchLog {
   debug(message: string): void;
@@ -127,7 +127,7 @@ export class SdkWatcher extends sdk.default {
     const object = event.object as StoredObject;
     const store = this.#options.store;
     if (event.type === ResourceEventType.Deleted) store.delete(kind, object);
-    else store.upsert(kind, object, { statusOnly: resource.writesStatus && onlyStatusChanged(store.get(kind, objectKey(object) ?? ''), object) });
+    else store.upsert(kind, object, { statusOnly: resource.status !== 'none' && onlyStatusChanged(store.get(kind, objectKey(object) ?? ''), object) });
   }
 }
 

@@ -1,0 +1,50 @@
+/**
+ * The provider boundary: an object enters the store only if it has its kind's shape
+ * (the schemas in api-types/gateway-api, listed in operator/kinds.ts). The translator then
+ * reads typed fields. An object that fails is left out and the reason is reported for the
+ * provider to log; the API server's CRD validation already rejects most such objects, so in
+ * practice this catches hand-written YAML in standalone mode.
+ */
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { KINDS, type ObjectOf, type SnapshotKind } from '../kinds.ts';
+
+export type Admission<K extends SnapshotKind> = { readonly ok: true; readonly object: ObjectOf<K> } | { readonly ok: false; readonly problems: readonly string[] };
+
+const MAX_PROBLEMS = 3;
+const checks = new Map<SnapshotKind, TypeCheck<(typeof KINDS)[SnapshotKind]['schema']>>();
+
+function checkFor(kind: SnapshotKind): TypeCheck<(typeof KINDS)[SnapshotKind]['schema']> {
+  let check = checks.get(kind);
+  if (check === undefined) {
+    check = TypeCompiler.Compile(KINDS[kind].schema);
+    checks.set(kind, check);
+  }
+  return check;
+}
+
+export function admit<K extends SnapshotKind>(kind: K, object: unknown): Admission<K> {
+  const check = checkFor(kind);
+  if (check.Check(object)) return { ok: true, object };
+  const problems: string[] = [];
+  const paths = new Set<string>();
+  for (const error of check.Errors(object)) {
+    const path = error.path || '/';
+    if (paths.has(path)) continue; // a missing property also fails its type: one problem a place
+    paths.add(path);
+    problems.push(`${path}: ${error.message}`);
+    if (problems.length >= MAX_PROBLEMS) break;
+  }
+  return { ok: false, problems };
+}
+
+/** `Kind namespace/name` (or `Kind name`) of an object that may not have the shape of one. */
+export function describeObject(kind: SnapshotKind, object: unknown): string {
+  const metadata = (object as { metadata?: { name?: unknown; namespace?: unknown } } | null)?.metadata;
+  const name = typeof metadata?.name === 'string' ? metadata.name : '(no name)';
+  return typeof metadata?.namespace === 'string' && metadata.namespace !== '' ? `${kind} ${metadata.namespace}/${name}` : `${kind} ${name}`;
+}
+
+/** A one-line answer for a rejected object, for the provider's log or warnings. */
+export function rejectionMessage(kind: SnapshotKind, object: unknown, problems: readonly string[]): string {
+  return `${describeObject(kind, object)} is malformed and left out: ${problems.join('; ')}`;
+}
