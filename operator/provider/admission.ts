@@ -8,7 +8,7 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { KINDS, type ObjectOf, type SnapshotKind } from '../kinds.ts';
 
-export type Admission<K extends SnapshotKind> = { readonly ok: true; readonly object: ObjectOf<K> } | { readonly ok: false; readonly problems: readonly string[] };
+export type AdmissionResult<K extends SnapshotKind> = { readonly ok: true; readonly object: ObjectOf<K> } | { readonly ok: false; readonly problems: readonly string[] };
 
 const MAX_PROBLEMS = 3;
 const checks = new Map<SnapshotKind, TypeCheck<(typeof KINDS)[SnapshotKind]['schema']>>();
@@ -22,7 +22,7 @@ function checkFor(kind: SnapshotKind): TypeCheck<(typeof KINDS)[SnapshotKind]['s
   return check;
 }
 
-export function admit<K extends SnapshotKind>(kind: K, object: unknown): Admission<K> {
+export function admit<K extends SnapshotKind>(kind: K, object: unknown): AdmissionResult<K> {
   const check = checkFor(kind);
   if (check.Check(object)) return { ok: true, object };
   const problems: string[] = [];
@@ -47,4 +47,33 @@ export function describeObject(kind: SnapshotKind, object: unknown): string {
 /** A one-line answer for a rejected object, for the provider's log or warnings. */
 export function rejectionMessage(kind: SnapshotKind, object: unknown, problems: readonly string[]): string {
   return `${describeObject(kind, object)} is malformed and left out: ${problems.join('; ')}`;
+}
+
+const MAX_REMEMBERED = 10_000;
+
+/**
+ * Admission for providers that see the same object again and again (watch events, periodic
+ * relists): each malformed object version is reported once.
+ */
+export class ProviderAdmission {
+  readonly #report: (message: string) => void;
+  readonly #reported = new Set<string>();
+
+  constructor(report: (message: string) => void) {
+    this.#report = report;
+  }
+
+  /** The typed object, or `undefined` (reported) when it does not have its kind's shape. */
+  admit<K extends SnapshotKind>(kind: K, object: unknown): ObjectOf<K> | undefined {
+    const admission = admit(kind, object);
+    if (admission.ok) return admission.object;
+    const version = (object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+    const reportKey = `${describeObject(kind, object)}@${String(version)}`;
+    if (!this.#reported.has(reportKey)) {
+      if (this.#reported.size >= MAX_REMEMBERED) this.#reported.clear();
+      this.#reported.add(reportKey);
+      this.#report(rejectionMessage(kind, object, admission.problems));
+    }
+    return undefined;
+  }
 }

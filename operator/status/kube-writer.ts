@@ -12,7 +12,7 @@ import { objectKey } from '../store/object-store.ts';
 import type { ObjectStatus } from '../translator/index.ts';
 import { canonicalJson } from '../publisher/digest.ts';
 import { httpStatus, type OperatorKubeClients } from '../provider/kubernetes/clients.ts';
-import { resourceKind, type ResourceKind } from '../kinds.ts';
+import { RESOURCE_KINDS, resourceKind, type ResourceKind } from '../kinds.ts';
 import { desiredStatus, sameStatus } from './desired.ts';
 import type { StatusContext, StatusSink } from './sink.ts';
 
@@ -28,7 +28,8 @@ export interface KubeStatusWriterOptions {
 
 type Json = Record<string, unknown>;
 
-const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute'] as const;
+/** Kinds whose status is a list shared with other controllers (route `parents`, policy `ancestors`). */
+const SHARED_STATUS_KINDS = RESOURCE_KINDS.flatMap((resource) => (resource.status === 'parents' || resource.status === 'ancestors' ? [{ kind: resource.kind, list: resource.status }] : []));
 
 export class KubeStatusWriter implements StatusSink {
   readonly #options: KubeStatusWriterOptions;
@@ -73,19 +74,14 @@ export class KubeStatusWriter implements StatusSink {
     const { store, controllerName } = this.#options;
     const cleared: ObjectStatus[] = [];
     const ours = (entries: unknown): boolean => Array.isArray(entries) && entries.some((entry: unknown) => (entry as { controllerName?: unknown } | null)?.controllerName === controllerName);
-    for (const kind of ROUTE_KINDS) {
+    for (const { kind, list } of SHARED_STATUS_KINDS) {
       for (const object of store.list(kind)) {
         const meta = object.metadata;
         if (reported.has(`${kind}/${meta?.namespace ?? ''}/${meta?.name ?? ''}`)) continue;
-        if (!ours((object as { status?: { parents?: unknown } }).status?.parents)) continue;
-        cleared.push({ kind, namespace: meta?.namespace ?? '', name: meta?.name ?? '', generation: generationOf(object), status: { parents: [] } });
+        if (!ours((object as { status?: Record<string, unknown> }).status?.[list])) continue;
+        const status = list === 'parents' ? { parents: [] } : { ancestors: [] };
+        cleared.push({ kind, namespace: meta?.namespace ?? '', name: meta?.name ?? '', generation: generationOf(object), status } as ObjectStatus);
       }
-    }
-    for (const object of store.list('BackendTLSPolicy')) {
-      const meta = object.metadata;
-      if (reported.has(`BackendTLSPolicy/${meta?.namespace ?? ''}/${meta?.name ?? ''}`)) continue;
-      if (!ours((object as { status?: { ancestors?: unknown } }).status?.ancestors)) continue;
-      cleared.push({ kind: 'BackendTLSPolicy', namespace: meta?.namespace ?? '', name: meta?.name ?? '', generation: generationOf(object), status: { ancestors: [] } });
     }
     return cleared;
   }

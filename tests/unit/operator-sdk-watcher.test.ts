@@ -4,6 +4,7 @@ import t from 'tap';
 import type { OperatorLogger } from '@dot-i/k8s-operator';
 import { SdkWatcher, onlyStatusChanged } from '../../operator/provider/kubernetes/sdk-watcher.ts';
 import { RESOURCE_KINDS } from '../../operator/kinds.ts';
+import { ProviderAdmission } from '../../operator/provider/admission.ts';
 import { ObjectStore } from '../../operator/store/object-store.ts';
 
 function watcher(): { logger: OperatorLogger; restarts: string[]; errors: string[]; warnings: string[] } {
@@ -12,6 +13,7 @@ function watcher(): { logger: OperatorLogger; restarts: string[]; errors: string
   const warnings: string[] = [];
   const instance = new SdkWatcher({
     store: new ObjectStore(),
+    admission: new ProviderAdmission((message) => warnings.push(message)),
     kinds: RESOURCE_KINDS,
     log: { debug: () => undefined, info: () => undefined, warn: (message) => warnings.push(message), error: () => undefined },
     onRestart: (kind) => restarts.push(kind),

@@ -15,6 +15,7 @@ import type { ObjectStore } from '../../store/object-store.ts';
 import type { SnapshotKind } from '../../store/snapshot.ts';
 import { httpStatus, type OperatorKubeClients } from './clients.ts';
 import { RESOURCE_KINDS, type ResourceKind } from '../../kinds.ts';
+import { ProviderAdmission } from '../admission.ts';
 import { listAll } from './lister.ts';
 import { SdkWatcher, type WatchLog } from './sdk-watcher.ts';
 
@@ -29,6 +30,7 @@ export interface KubernetesProviderOptions {
 
 export class KubernetesProvider {
   readonly #options: KubernetesProviderOptions;
+  readonly #admission: ProviderAdmission;
   readonly #relisting = new Map<SnapshotKind, Promise<void>>();
   readonly #again = new Set<SnapshotKind>();
   #kinds: ResourceKind[] = [];
@@ -39,6 +41,7 @@ export class KubernetesProvider {
 
   constructor(options: KubernetesProviderOptions) {
     this.#options = options;
+    this.#admission = new ProviderAdmission((message) => { options.log.warn(message); });
   }
 
   /** Resolves once every served kind has been listed into the store. */
@@ -51,6 +54,7 @@ export class KubernetesProvider {
     }
     this.#watcher = new SdkWatcher({
       store: this.#options.store,
+      admission: this.#admission,
       kinds: this.#kinds,
       log,
       onRestart: (kind) => { this.relist(kind); },
@@ -98,7 +102,7 @@ export class KubernetesProvider {
   async #relistNow(resource: ResourceKind): Promise<void> {
     const store = this.#options.store;
     const seq = store.seq;
-    const objects = await listAll(this.#options.clients, resource);
+    const objects = (await listAll(this.#options.clients, resource)).filter((object) => this.#admission.admit(resource.kind, object) !== undefined);
     if (store.reconcileKind(resource.kind, objects, seq)) this.#options.log.debug(`relist of ${resource.kind} changed the store`);
   }
 

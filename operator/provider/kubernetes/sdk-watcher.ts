@@ -12,6 +12,7 @@ import { objectKey, type ObjectStore, type StoredObject } from '../../store/obje
 import { canonicalJson } from '../../publisher/digest.ts';
 import type { SnapshotKind } from '../../store/snapshot.ts';
 import { apiVersionOf, type ResourceKind } from '../../kinds.ts';
+import type { ProviderAdmission } from '../admission.ts';
 
 export interface WatchLog {
   debug(message: string): void;
@@ -22,6 +23,8 @@ export interface WatchLog {
 
 export interface SdkWatcherOptions {
   readonly store: ObjectStore;
+  /** Objects without their kind's shape are not stored (and a stored older version is dropped). */
+  readonly admission: ProviderAdmission;
   readonly kinds: readonly ResourceKind[];
   readonly log: WatchLog;
   /** A watch ended and was restarted by the SDK: relist this kind. */
@@ -127,6 +130,7 @@ export class SdkWatcher extends sdk.default {
     const object = event.object as StoredObject;
     const store = this.#options.store;
     if (event.type === ResourceEventType.Deleted) store.delete(kind, object);
+    else if (this.#options.admission.admit(kind, object) === undefined) store.delete(kind, object);
     else store.upsert(kind, object, { statusOnly: resource.status !== 'none' && onlyStatusChanged(store.get(kind, objectKey(object) ?? ''), object) });
   }
 }
