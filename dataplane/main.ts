@@ -10,43 +10,31 @@
  *   LOG_LEVEL, OTEL_*       logging level; OpenTelemetry exporter settings (tracing is off without an OTLP endpoint)
  */
 import { hostname } from 'node:os';
+import { Environment } from '../api-types/environment.ts';
+import { gatewayId } from '../api-types/gateway-ref.ts';
 import { Dataplane } from './dataplane.ts';
 import { createLogger } from './telemetry/log.ts';
 import { tracingFromEnv } from './telemetry/tracing.ts';
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`${name} must be set`);
-  return value;
-}
-
-function integer(name: string, fallback: number): number {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative integer, got ${value}`);
-  return parsed;
-}
-
 const log = createLogger();
 try {
-  const [namespace, name, ...rest] = required('WEIR_GATEWAY').split('/');
-  if (namespace === undefined || name === undefined || namespace === '' || name === '' || rest.length > 0) throw new Error('WEIR_GATEWAY must be <namespace>/<name>');
-  const podName = process.env.POD_NAME ?? hostname();
+  const env = new Environment();
+  const gateway = env.gateway('WEIR_GATEWAY');
+  const podName = env.optional('POD_NAME') ?? hostname();
   const dataplane = await Dataplane.start({
-    redisUrl: required('REDIS_URL'),
-    gateway: { namespace, name },
+    redisUrl: env.required('REDIS_URL'),
+    gateway,
     podName,
     log,
-    listenHost: process.env.WEIR_LISTEN_HOST ?? '0.0.0.0',
-    adminHost: process.env.WEIR_ADMIN_HOST ?? '0.0.0.0',
-    adminPort: integer('WEIR_ADMIN_PORT', 9090),
-    tracing: tracingFromEnv(process.env, { 'service.instance.id': podName, 'weir.gateway': `${namespace}/${name}` }),
+    listenHost: env.optional('WEIR_LISTEN_HOST') ?? '0.0.0.0',
+    adminHost: env.optional('WEIR_ADMIN_HOST') ?? '0.0.0.0',
+    adminPort: env.integer('WEIR_ADMIN_PORT', 9090),
+    tracing: tracingFromEnv(process.env, { 'service.instance.id': podName, 'weir.gateway': gatewayId(gateway) }),
     processMetrics: true,
-    shutdownDelayMs: integer('WEIR_SHUTDOWN_DELAY_MS', 0),
-    drainTimeoutMs: integer('WEIR_DRAIN_TIMEOUT_MS', 30_000),
+    shutdownDelayMs: env.integer('WEIR_SHUTDOWN_DELAY_MS', 0),
+    drainTimeoutMs: env.integer('WEIR_DRAIN_TIMEOUT_MS', 30_000),
   });
-  log.info({ gateway: `${namespace}/${name}`, pod: podName, adminPort: dataplane.adminPort }, 'dataplane started');
+  log.info({ gateway: gatewayId(gateway), pod: podName, adminPort: dataplane.adminPort }, 'dataplane started');
   const onSignal = (signal: string): void => {
     log.info({ signal }, 'signal received, draining');
     dataplane.stop().then(

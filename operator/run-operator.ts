@@ -13,40 +13,35 @@
  *   LOG_LEVEL
  */
 import { hostname } from 'node:os';
+import { Environment } from '../api-types/environment.ts';
 import { createOperatorLogger } from './log.ts';
 import { KubernetesOperator } from './kubernetes-operator.ts';
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`${name} must be set`);
-  return value;
-}
-
-function serviceType(value: string | undefined): 'ClusterIP' | 'NodePort' | 'LoadBalancer' {
-  if (value === undefined || value === '' || value === 'LoadBalancer') return 'LoadBalancer';
-  if (value === 'ClusterIP' || value === 'NodePort') return value;
-  throw new Error(`WEIR_SERVICE_TYPE must be ClusterIP, NodePort or LoadBalancer, got ${value}`);
-}
 
 export async function runOperator(): Promise<void> {
   const log = createOperatorLogger();
   try {
-    const redisUrl = required('REDIS_URL');
-    const image = process.env.WEIR_DATAPLANE_IMAGE;
-    const leaseDuration = Number(process.env.WEIR_LEASE_DURATION_MS ?? '8000');
-    const resync = Number(process.env.WEIR_PROVISION_RESYNC_MS ?? '60000');
+    const env = new Environment();
+    const redisUrl = env.required('REDIS_URL');
+    const image = env.optional('WEIR_DATAPLANE_IMAGE');
+    const controllerName = env.optional('WEIR_CONTROLLER_NAME');
     const operator = new KubernetesOperator({
       redisUrl,
       log,
-      identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
-      leaseNamespace: process.env.POD_NAMESPACE ?? 'weir-system',
-      leaseName: process.env.WEIR_LEASE_NAME ?? 'weir-operator',
-      leaseDurationMs: Number.isFinite(leaseDuration) && leaseDuration >= 1000 ? leaseDuration : 8000,
-      ...(process.env.WEIR_CONTROLLER_NAME ? { controllerName: process.env.WEIR_CONTROLLER_NAME } : {}),
-      provisioningResyncMs: Number.isFinite(resync) && resync >= 1000 ? resync : 60_000,
-      ...(image === undefined || image === ''
+      identity: env.optional('POD_NAME') ?? `${hostname()}-${process.pid}`,
+      leaseNamespace: env.optional('POD_NAMESPACE') ?? 'weir-system',
+      leaseName: env.optional('WEIR_LEASE_NAME') ?? 'weir-operator',
+      leaseDurationMs: env.integer('WEIR_LEASE_DURATION_MS', 8000, 1000),
+      ...(controllerName === undefined ? {} : { controllerName }),
+      provisioningResyncMs: env.integer('WEIR_PROVISION_RESYNC_MS', 60_000, 1000),
+      ...(image === undefined
         ? {}
-        : { provisioning: { image, redisUrl: process.env.WEIR_DATAPLANE_REDIS_URL ?? redisUrl, serviceType: serviceType(process.env.WEIR_SERVICE_TYPE) } }),
+        : {
+            provisioning: {
+              image,
+              redisUrl: env.optional('WEIR_DATAPLANE_REDIS_URL') ?? redisUrl,
+              serviceType: env.oneOf('WEIR_SERVICE_TYPE', ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'LoadBalancer'),
+            },
+          }),
     });
     const shutdown = (signal: string): void => {
       log.info({ signal }, 'shutting down');
