@@ -1,5 +1,5 @@
 /**
- * The operator's pipeline (design §2), as two coalesced loops so status writes (API round
+ * The operator's pipeline (README, "Architecture"), as two coalesced loops so status writes (API round
  * trips) never delay the next publish:
  *   publish: store.snapshot() → translate → publisher            (per batch of store changes)
  *   status:  infra provisioner → acks → status writer             (after each publish, and

@@ -1,6 +1,9 @@
 /**
  * Kubernetes object metadata and shared Gateway API reference types (v1.6.1).
  *
+ * These describe what Weir reads; what it writes (statuses) is declared once, in
+ * operator/translator/status.ts.
+ *
  * Written by hand from the upstream Go types in `sigs.k8s.io/gateway-api@v1.6.1/apis/v1`,
  * because the published TypeScript model packages lag that release (ListenerSet, TLSRoute v1,
  * BackendTLSPolicy v1, `spec.tls.frontend/backend`, CORS, retry). Only fields Weir reads are
@@ -38,17 +41,6 @@ export type ObjectMeta = Static<typeof ObjectMeta>;
 export function kubeObject<Kind extends string, Fields extends Record<string, TSchema>>(kind: Kind, fields: Fields) {
   return Type.Object({ apiVersion: Type.String(), kind: Type.Literal(kind), metadata: ObjectMeta, ...fields });
 }
-
-/** metav1.Condition as written to status; the translator leaves `lastTransitionTime` to the status writer. */
-export const Condition = Type.Object({
-  type: Type.String(),
-  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
-  reason: Type.String(),
-  message: Type.String(),
-  observedGeneration: Type.Optional(Type.Number()),
-  lastTransitionTime: Type.Optional(Type.String()),
-});
-export type Condition = Static<typeof Condition>;
 
 export const LabelSelectorRequirement = Type.Object({
   key: Type.String(),
