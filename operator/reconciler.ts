@@ -6,6 +6,7 @@
  *            polled while a Gateway waits for its dataplane to ack)
  * Store changes are coalesced (bounded delay) into one translation.
  */
+import { gatewayId } from '../api-types/gateway-ref.ts';
 import type { ObjectStore } from './store/object-store.ts';
 import type { Snapshot } from './store/snapshot.ts';
 import { Coalescer } from './store/coalescer.ts';
@@ -129,8 +130,8 @@ export class Reconciler {
     );
     this.#renotify = false;
     this.#published = published.current;
-    const byGateway = new Map(result.statuses.filter((status) => status.kind === 'Gateway').map((status) => [`${status.namespace}/${status.name}`, status]));
-    this.#accepted = result.configs.filter((output) => isAccepted(byGateway.get(`${output.gateway.namespace}/${output.gateway.name}`)));
+    const byGateway = new Map(result.statuses.filter((status) => status.kind === 'Gateway').map((status) => [gatewayId(status), status]));
+    this.#accepted = result.configs.filter((output) => isAccepted(byGateway.get(gatewayId(output.gateway))));
     this.#snapshot = snapshot;
     this.#result = result;
     if (published.changed.length > 0 || published.removed.length > 0) log.info({ changed: published.changed, removed: published.removed }, 'published dataplane configs');

@@ -13,6 +13,7 @@
  * - Objects are not watched: every `resyncMs` the provisioner reads them again, so one that
  *   was deleted or whose managed fields were edited is restored within about a minute.
  */
+import { gatewayId } from '../../api-types/gateway-ref.ts';
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import type { GatewayOutput } from '../translator/index.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -52,7 +53,7 @@ export class KubeProvisioner implements InfraProvisioner {
     }
     const addresses = new Map<string, GatewayAddress[]>();
     for (const output of gateways) {
-      const id = `${output.gateway.namespace}/${output.gateway.name}`;
+      const id = gatewayId(output.gateway);
       const gateway = this.#options.store.get('Gateway', id);
       const uid = gateway?.metadata === undefined ? undefined : (gateway.metadata as { uid?: string }).uid;
       if (uid === undefined) continue;

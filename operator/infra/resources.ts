@@ -3,6 +3,7 @@
  * ServiceAccount, Deployment and Service, owned by the Gateway, carrying its
  * `spec.infrastructure` labels and annotations.
  */
+import { gatewayId } from '../../api-types/gateway-ref.ts';
 import { createHash } from 'node:crypto';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { GatewayOutput } from '../translator/index.ts';
@@ -93,7 +94,7 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
               image: parameters.image ?? settings.image,
               imagePullPolicy: settings.imagePullPolicy ?? 'IfNotPresent',
               env: [
-                { name: 'WEIR_GATEWAY', value: `${namespace}/${gateway.name}` },
+                { name: 'WEIR_GATEWAY', value: gatewayId(gateway) },
                 { name: 'REDIS_URL', value: settings.redisUrl },
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'WEIR_ADMIN_PORT', value: String(adminPort) },

@@ -2,6 +2,7 @@
  * BackendTLSPolicy: validation (CA refs, hostname, SANs), conflict resolution (a policy naming
  * a port beats one naming the whole Service; otherwise the oldest wins) and ancestor status.
  */
+import { parseGatewayId } from '../../api-types/gateway-ref.ts';
 import type { BackendTls } from '../../api-types/dataplane-config.ts';
 import type { BackendTLSPolicy } from '../../api-types/gateway-api/index.ts';
 import { GATEWAY_API_GROUP } from '../../api-types/gateway-api/meta.ts';
@@ -75,13 +76,10 @@ export class BackendTlsPolicies {
         policy.refProblem === undefined
           ? condition(ConditionType.ResolvedRefs, true, Reason.ResolvedRefs, 'References resolved', generation)
           : condition(ConditionType.ResolvedRefs, false, policy.refProblem.reason, policy.refProblem.message, generation);
-      const ancestors: PolicyStatusOut['ancestors'] = [...gatewayKeys].sort().map((gatewayKey) => {
-        const [namespace = '', gatewayName = ''] = gatewayKey.split('/');
-        return {
-          ancestorRef: { group: GATEWAY_API_GROUP, kind: 'Gateway', namespace, name: gatewayName },
-          controllerName,
-          conditions: [accepted, resolved],
-        };
+      const ancestors: PolicyStatusOut['ancestors'] = [...gatewayKeys].sort().flatMap((gatewayKey) => {
+        const gateway = parseGatewayId(gatewayKey);
+        if (gateway === undefined) return [];
+        return [{ ancestorRef: { group: GATEWAY_API_GROUP, kind: 'Gateway', ...gateway }, controllerName, conditions: [accepted, resolved] }];
       });
       return { kind: 'BackendTLSPolicy', namespace: policy.meta.namespace, name: policy.meta.name, generation, status: { ancestors } };
     });

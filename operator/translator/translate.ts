@@ -4,6 +4,7 @@
  * Pure and deterministic: no I/O, no clock, no randomness; inputs are sorted before use so
  * the same objects in any order give byte-identical output. Never throws on malformed objects.
  */
+import { gatewayId } from '../../api-types/gateway-ref.ts';
 import type { DataplaneConfig, HttpRule, StreamRoute } from '../../api-types/dataplane-config.ts';
 import type { Snapshot } from '../store/snapshot.ts';
 import { BackendTlsPolicies } from './backend-tls.ts';
@@ -137,7 +138,7 @@ export function translate(snapshot: Snapshot): TranslationResult {
       const serving = [...gateway.listeners, ...gateway.listenerSets.flatMap((set) => (set.problem === undefined ? set.listeners : []))].filter(isServing);
       for (const listener of serving) addListener(builder, listener, routesByListener.get(listener));
     }
-    const gatewayKey = key(gateway.meta.namespace, gateway.meta.name);
+    const gatewayKey = gatewayId(gateway.meta);
     for (const service of builder.usedServices) {
       const users = gatewaysByService.get(service) ?? new Set<string>();
       users.add(gatewayKey);
