@@ -6,6 +6,7 @@
  */
 import { ListenerSet } from './listeners.ts';
 import { HttpProxy } from './proxy.ts';
+import { isTunnelUpgrade } from './upgrade.ts';
 import { ConfigRuntime } from './runtime.ts';
 import { StreamListenerSet } from './stream/server.ts';
 import type { Logger } from './telemetry/log.ts';
@@ -43,8 +44,9 @@ export class ServingPipeline {
     this.proxy = new HttpProxy({ source: { get current() { return runtime.current?.current; } }, log: options.log, tracing: options.tracing });
     this.listeners = new ListenerSet(
       {
-        request: (req, res, port, tls) => { this.proxy.handle(req, res, port, tls); },
-        upgrade: (req, socket, head, port, tls) => { this.proxy.upgrade(req, socket, head, port, tls); },
+        request: (req, res, port, secure) => { this.proxy.handle(req, res, port, secure); },
+        upgrade: (req, socket, head, port, secure) => { this.proxy.upgrade(req, socket, head, port, secure); },
+        tunnels: isTunnelUpgrade,
       },
       { host: options.listenHost, keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 60_000, drainTimeoutMs: this.drainTimeoutMs },
     );
