@@ -392,6 +392,8 @@ export const PathPolicy = Type.Object({
 });
 export type PathPolicy = Static<typeof PathPolicy>;
 
+export const DEFAULT_PATH_POLICY: PathPolicy = { mergeSlashes: true, escapedSlashes: 'Reject' };
+
 /** TLS versions and TLS 1.2 cipher suites accepted from clients on HTTPS and TLS-terminating ports. Absent: TLS 1.2+, ECDHE with AEAD only. */
 export const TlsPolicy = Type.Object({
   minVersion: Type.Union([Type.Literal('TLSv1.2'), Type.Literal('TLSv1.3')]),
@@ -399,6 +401,19 @@ export const TlsPolicy = Type.Object({
   cipherSuites: Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, maxItems: 64 }),
 });
 export type TlsPolicy = Static<typeof TlsPolicy>;
+
+/** TLS 1.2 and up; on TLS 1.2 only ECDHE key exchange with AEAD ciphers (no CBC, no static RSA). */
+export const DEFAULT_TLS_POLICY: TlsPolicy = {
+  minVersion: 'TLSv1.2',
+  cipherSuites: [
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ],
+};
 
 // ---------------------------------------------------------------------------------------------
 // The whole config

@@ -8,12 +8,11 @@
  * traffic on the current one.
  */
 import { createHash } from 'node:crypto';
-import type { DataplaneConfig, HttpListener, HttpsListener, PathModifier, PathPolicy, PublishedConfig, RequestRedirect, RuleAction, Cluster } from '../api-types/dataplane-config.ts';
+import { DEFAULT_PATH_POLICY, type DataplaneConfig, type HttpListener, type HttpsListener, type PathModifier, type PathPolicy, type PublishedConfig, type RequestRedirect, type RuleAction, type Cluster } from '../api-types/dataplane-config.ts';
 import { WeightedPicker } from './balancer.ts';
 import { compileCors, type CompiledCors } from './filters/cors.ts';
 import { compileHeaderModifier, type CompiledHeaderModifier } from './filters/headers.ts';
 import { HostTable } from './hostnames.ts';
-import { DEFAULT_PATH_POLICY } from './path-normalization.ts';
 import { PathTable } from './router.ts';
 import type { DataplaneMetrics, RequestStats } from './telemetry/metrics.ts';
 import { backendTlsOptions } from './tls/backend.ts';

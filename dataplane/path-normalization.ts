@@ -7,9 +7,7 @@
  *
  * Only one decoding pass is made: `%252e` stays `%252E` (an escaped `%`), never a dot.
  */
-import type { PathPolicy } from '../api-types/dataplane-config.ts';
-
-export const DEFAULT_PATH_POLICY: PathPolicy = { mergeSlashes: true, escapedSlashes: 'Reject' };
+import { DEFAULT_PATH_POLICY, type PathPolicy } from '../api-types/dataplane-config.ts';
 
 const PERCENT = 0x25;
 const SLASH = 0x2f;

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
-import type { Certificate, FrontendValidation, TlsPolicy } from '../../api-types/dataplane-config.ts';
+import { DEFAULT_TLS_POLICY, type Certificate, type FrontendValidation, type TlsPolicy } from '../../api-types/dataplane-config.ts';
 import { HostTable } from '../hostnames.ts';
 import { certificateNames } from './der.ts';
 
@@ -35,19 +35,6 @@ export interface TlsMaterial {
 
 /** Oldest TLS version Weir speaks to backends. */
 export const MIN_TLS_VERSION = 'TLSv1.2';
-
-/** TLS 1.2 and up; on TLS 1.2 only ECDHE key exchange with AEAD ciphers (no CBC, no static RSA). */
-export const DEFAULT_TLS_POLICY: TlsPolicy = {
-  minVersion: 'TLSv1.2',
-  cipherSuites: [
-    'ECDHE-ECDSA-AES128-GCM-SHA256',
-    'ECDHE-RSA-AES128-GCM-SHA256',
-    'ECDHE-ECDSA-AES256-GCM-SHA384',
-    'ECDHE-RSA-AES256-GCM-SHA384',
-    'ECDHE-ECDSA-CHACHA20-POLY1305',
-    'ECDHE-RSA-CHACHA20-POLY1305',
-  ],
-};
 
 /** TLS 1.3 suites are all AEAD; they are named in the cipher string so OpenSSL keeps them on. */
 const TLS13_SUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256';

@@ -35,7 +35,10 @@ export interface GatewayState {
   /** Gateway.spec.tls.backend.clientCertificateRef, resolved. */
   readonly backendClientCertificate: Certificate | undefined;
   readonly backendProblem: Problem | undefined;
-  readonly insecureFrontendFallback: boolean;
+  /** Gateway.spec.tls.frontend as written; it applies to the listeners of attached ListenerSets too. */
+  readonly frontend: unknown;
+  /** Some listener (the Gateway's or a ListenerSet's) uses AllowInsecureFallback. */
+  insecureFrontendFallback: boolean;
   /** spec.allowedListeners: which namespaces' ListenerSets may attach (default none). */
   readonly allowsListenerSetsFrom: NamespaceFilter;
 }
@@ -82,7 +85,8 @@ function buildGateway(meta: Meta, spec: unknown, classState: ClassState, inputs:
   const { listeners, ignored: ignoredListeners } = uniqueListeners(field(spec, 'listeners'), (raw) => readListener(raw, owner, meta, inputs));
   const tls = field(spec, 'tls');
   const backend = resolveBackendClientCertificate(field(field(tls, 'backend'), 'clientCertificateRef'), meta, inputs);
-  const insecureFrontendFallback = applyFrontendValidation(field(tls, 'frontend'), listeners, meta, inputs);
+  const frontend = field(tls, 'frontend');
+  const insecureFrontendFallback = applyFrontendValidation(frontend, listeners, meta, inputs);
   const infrastructure = field(spec, 'infrastructure');
   return {
     meta,
@@ -94,6 +98,7 @@ function buildGateway(meta: Meta, spec: unknown, classState: ClassState, inputs:
     infrastructure: { labels: stringMap(field(infrastructure, 'labels')), annotations: stringMap(field(infrastructure, 'annotations')) },
     backendClientCertificate: backend.certificate,
     backendProblem: backend.problem,
+    frontend,
     insecureFrontendFallback,
     allowsListenerSetsFrom: namespaceFilter(field(field(spec, 'allowedListeners'), 'namespaces'), meta.namespace, 'None', inputs.namespaces).filter,
   };
@@ -224,6 +229,9 @@ function attachListenerSets(gateways: ReadonlyMap<string, GatewayState>, listene
     else if (!gateway.allowsListenerSetsFrom(meta.namespace)) problem = { reason: Reason.NotAllowed, message: `Gateway ${parentNamespace}/${parentName} does not allow ListenerSets from namespace ${meta.namespace}` };
     const owner = { kind: 'ListenerSet' as const, meta };
     const { listeners, ignored } = uniqueListeners(field(spec, 'listeners'), (raw) => readListener(raw, owner, gateway.meta, inputs));
+    // Frontend validation is per port of the Gateway, whoever declares the listener: a
+    // ListenerSet listener on a validated port is validated the same way.
+    if (applyFrontendValidation(gateway.frontend, listeners, gateway.meta, inputs)) gateway.insecureFrontendFallback = true;
     gateway.listenerSets.push({ meta, gateway, problem, listeners, ignoredListeners: ignored });
   }
 }
