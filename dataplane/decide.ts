@@ -130,7 +130,8 @@ export function decide(config: CompiledConfig | undefined, req: RequestView, por
   if (verdict !== 'no') return local(421, notFound, { closeConnection: verdict === 'stale' });
 
   const url = req.url ?? '';
-  if (url.charCodeAt(0) !== 47 /* / */) return local(400, notFound, { closeConnection: true });
+  // Only origin-form targets; a fragment never belongs in one (RFC 9112 §3.2).
+  if (url.charCodeAt(0) !== 47 /* / */ || url.indexOf('#') !== -1) return local(400, notFound, { closeConnection: true });
   const mark = url.indexOf('?');
   const rawPath = mark === -1 ? url : url.slice(0, mark);
   const query = mark === -1 ? '' : url.slice(mark + 1);

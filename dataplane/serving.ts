@@ -24,6 +24,8 @@ export interface ServingOptions {
   /** Longest wait for in-flight requests when closing a port or shutting down. */
   drainTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** An upgraded connection (WebSocket) silent this long is closed; default 15 minutes. */
+  tunnelIdleTimeoutMs?: number;
   upstream?: Partial<UpstreamOptions>;
 }
 
@@ -41,7 +43,12 @@ export class ServingPipeline {
     this.metrics = new DataplaneMetrics({ processMetrics: options.processMetrics ?? false });
     this.upstreams = new UpstreamRegistry(options.upstream);
     const runtime: { current: ConfigRuntime | undefined } = { current: undefined };
-    this.proxy = new HttpProxy({ source: { get current() { return runtime.current?.current; } }, log: options.log, tracing: options.tracing });
+    this.proxy = new HttpProxy({
+      source: { get current() { return runtime.current?.current; } },
+      log: options.log,
+      tracing: options.tracing,
+      ...(options.tunnelIdleTimeoutMs === undefined ? {} : { upgrade: { tunnelIdleTimeoutMs: options.tunnelIdleTimeoutMs } }),
+    });
     this.listeners = new ListenerSet(
       {
         request: (req, res, port, secure) => { this.proxy.handle(req, res, port, secure); },
