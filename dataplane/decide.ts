@@ -47,10 +47,12 @@ export interface LocalAnswer {
   /** The (normalised) path, once known, for tracing. */
   readonly path: string | undefined;
   /**
-   * End the connection after this answer: the request was malformed, or the connection was
-   * validated against client-certificate settings that no longer apply.
+   * Which connections end after this answer: `http1` when the request was malformed (an
+   * HTTP/1.1 connection cannot be trusted to be in sync after one; an HTTP/2 stream error
+   * leaves the session intact), `all` when the connection was validated against
+   * client-certificate settings that no longer apply (HTTP/2 gets GOAWAY).
    */
-  readonly closeConnection: boolean;
+  readonly closeConnection: 'never' | 'http1' | 'all';
 }
 
 export interface ForwardPlan {
@@ -72,7 +74,7 @@ export interface ForwardPlan {
 export type Decision = LocalAnswer | ForwardPlan;
 
 function local(status: number, stats: RequestStats | undefined, extra: Partial<Pick<LocalAnswer, 'headers' | 'target' | 'path' | 'closeConnection'>> = {}): LocalAnswer {
-  return { kind: 'local', status, headers: extra.headers, stats, target: extra.target, path: extra.path, closeConnection: extra.closeConnection ?? false };
+  return { kind: 'local', status, headers: extra.headers, stats, target: extra.target, path: extra.path, closeConnection: extra.closeConnection ?? 'never' };
 }
 
 const NO_CONFIG = local(503, undefined);
@@ -123,20 +125,20 @@ export function decide(config: CompiledConfig | undefined, req: RequestView, por
   if (config === undefined) return NO_CONFIG;
   const notFound = config.notFoundStats;
   const host = requestHost(req);
-  if (host === undefined) return local(400, notFound, { closeConnection: true });
+  if (host === undefined) return local(400, notFound, { closeConnection: 'http1' });
   const compiledPort = config.ports.get(port);
   const listener = compiledPort?.listeners.lookup(host);
   const verdict = misdirected(listener, compiledPort?.tls !== undefined, connection);
-  if (verdict !== 'no') return local(421, notFound, { closeConnection: verdict === 'stale' });
+  if (verdict !== 'no') return local(421, notFound, { closeConnection: verdict === 'stale' ? 'all' : 'never' });
 
   const url = req.url ?? '';
   // Only origin-form targets; a fragment never belongs in one (RFC 9112 §3.2).
-  if (url.charCodeAt(0) !== 47 /* / */ || url.indexOf('#') !== -1) return local(400, notFound, { closeConnection: true });
+  if (url.charCodeAt(0) !== 47 /* / */ || url.indexOf('#') !== -1) return local(400, notFound, { closeConnection: 'http1' });
   const mark = url.indexOf('?');
   const rawPath = mark === -1 ? url : url.slice(0, mark);
   const query = mark === -1 ? '' : url.slice(mark + 1);
   const path = normalizePath(rawPath, config.pathPolicy);
-  if (path === undefined) return local(400, notFound, { closeConnection: true });
+  if (path === undefined) return local(400, notFound, { closeConnection: 'http1' });
 
   const method = req.method ?? 'GET';
   const target = listener === undefined ? undefined : resolveRoute(listener, host, method, path, query, req.headers);

@@ -12,7 +12,7 @@ import type { Http2ServerRequest } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { CompiledAction, CompiledBackend, CompiledCluster, RouteTarget } from './compile.ts';
-import { decide, PLAIN_CONNECTION, type ConnectionView, type ForwardPlan } from './decide.ts';
+import { decide, PLAIN_CONNECTION, type ConnectionView, type ForwardPlan, type LocalAnswer } from './decide.ts';
 import { addActualResponseHeaders } from './filters/cors.ts';
 import { applyHeaderModifier, stripResponseHopByHop, type HeaderMap } from './filters/headers.ts';
 import { isGrpcRequest, respondTrailersOnly, sendGrpcError } from './grpc/errors.ts';
@@ -312,18 +312,18 @@ class Exchange {
   };
 
   /**
-   * Answers from the dataplane itself; errors to gRPC requests are gRPC-shaped. `close` ends the
-   * client's connection after the answer (HTTP/2: GOAWAY, letting other streams finish).
+   * Answers from the dataplane itself; errors to gRPC requests are gRPC-shaped. `close` says
+   * which connections end after the answer (HTTP/2: GOAWAY, letting other streams finish).
    */
-  private answer(status: number, headers?: HeaderMap, close = false): void {
+  private answer(status: number, headers?: HeaderMap, close: LocalAnswer['closeConnection'] = 'never'): void {
     if (this.finished) return;
     const http2 = this.req.httpVersionMajor === 2;
     if (status >= 400 && headers === undefined && (this.target?.grpc === true || isGrpcRequest(this.req.headers))) {
       sendGrpcError(this.res, status, localMessage(status));
     } else {
-      sendLocal(this.res, status, headers, close && !http2);
+      sendLocal(this.res, status, headers, close !== 'never' && !http2);
     }
-    if (close && http2) (this.req as Http2ServerRequest).stream.session?.close();
+    if (close === 'all' && http2) (this.req as Http2ServerRequest).stream.session?.close();
     this.finish(status);
   }
 
