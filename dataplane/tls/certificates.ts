@@ -187,6 +187,11 @@ export class PortCertificates {
     this.#fallback = this.listeners.find((listener) => listener.hostname === undefined) ?? (this.listeners[0] as ListenerTls);
   }
 
+  /** Whether `listener` (possibly of an older table) accepts exactly the clients it accepts here. */
+  hasListener(listener: ListenerTls): boolean {
+    return this.listeners.some((candidate) => candidate.key === listener.key);
+  }
+
   /** The listener whose hostname serves `host` (already normalised), without fallback. */
   listenerForHost(host: string): ListenerTls | undefined {
     return this.#byHost.lookup(host);

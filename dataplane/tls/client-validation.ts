@@ -79,7 +79,9 @@ export function acceptSecureConnection(socket: TLSSocket, port: PortCertificates
   const selection = connections.get(socket)?.selection ?? port.select(typeof socket.servername === 'string' ? socket.servername : undefined);
   const mode = selection.listener.validation;
   const verified = mode !== undefined && socket.authorized;
-  if (mode === 'AllowValidOnly' && !verified) {
+  // A handshake begun before a swap that changed this listener's validation was made with the
+  // old settings (perhaps without asking for a certificate): the client must start again.
+  if ((mode === 'AllowValidOnly' && !verified) || !port.hasListener(selection.listener)) {
     socket.destroy();
     connections.delete(socket);
     return undefined;
