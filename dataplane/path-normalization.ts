@@ -5,7 +5,7 @@
  * optionally merged. `%2F`, `%5C` and a raw `\` follow `PathPolicy.escapedSlashes`, since
  * backends disagree on whether they separate segments. `%00` and malformed escapes are refused.
  *
- * Only one decoding pass is made: `%252e` stays `%252E` (an escaped `%`), never a dot.
+ * Only one decoding pass is made: `%252e` stays `%252e` (an escaped `%` and two letters), never a dot.
  */
 import { DEFAULT_PATH_POLICY, type PathPolicy } from '../api-types/dataplane-config.ts';
 

@@ -61,7 +61,7 @@ const defaults: [string, Outcome][] = [
   ['/public/./admin', { status: 200, route: 'public', path: '/public/admin' }],
   ['/public/..', { status: 200, route: 'default', path: '/' }],
   ['/public/%2e', { status: 200, route: 'public', path: '/public/' }],
-  ['/public/%252e%252e/admin', { status: 200, route: 'public', path: '/public/%252E%252E/admin' }],
+  ['/public/%252e%252e/admin', { status: 200, route: 'public', path: '/public/%252e%252e/admin' }],
   ['/public/a%20b', { status: 200, route: 'public', path: '/public/a%20b' }],
   ['/public/%c3%a9', { status: 200, route: 'public', path: '/public/%C3%A9' }],
   ['/public/%7euser', { status: 200, route: 'public', path: '/public/~user' }],

@@ -58,23 +58,23 @@ export async function rawExchange(port: number, bytes: string | Buffer, options:
     : tlsConnect({ host: '127.0.0.1', port, ALPNProtocols: ['http/1.1'], ...options.tls });
   await once(socket, options.tls === undefined ? 'connect' : 'secureConnect');
   let text = '';
-  let closed = false;
+  const state = { closed: false };
   socket.setEncoding('latin1');
   socket.on('data', (chunk: string) => { text += chunk; });
   socket.on('error', () => undefined);
-  const ended = new Promise<void>((resolve) => { socket.once('close', () => { closed = true; resolve(); }); });
+  const ended = new Promise<void>((resolve) => { socket.once('close', () => { state.closed = true; resolve(); }); });
   socket.write(bytes);
   const started = Date.now();
   const quietMs = options.quietMs ?? 300;
   const waitMs = options.waitMs ?? 3_000;
   let seen = -1;
-  while (!closed && Date.now() - started < waitMs) {
+  while (!state.closed && Date.now() - started < waitMs) {
     await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, quietMs))]);
     if (text.length > 0 && text.length === seen) break;
     seen = text.length;
   }
   socket.destroy();
-  return { text, statuses: [...text.matchAll(/HTTP\/1\.[01] (\d{3}) [^\r\n]*\r\n/g)].map((match) => Number(match[1])), closed };
+  return { text, statuses: [...text.matchAll(/HTTP\/1\.[01] (\d{3}) [^\r\n]*\r\n/g)].map((match) => Number(match[1])), closed: state.closed };
 }
 
 /** The echo backend's JSON body of the first response with a Content-Length in a raw HTTP/1.1 answer. */
@@ -82,7 +82,7 @@ export function echoOf(text: string): { path: string; host: string; headers: Rec
   for (const head of text.matchAll(/HTTP\/1\.1 \d{3} [^\r\n]*\r\n([\s\S]*?)\r\n\r\n/g)) {
     const length = /^content-length: *(\d+)/im.exec(head[1] ?? '');
     if (length === null) continue;
-    const start = (head.index ?? 0) + head[0].length;
+    const start = head.index + head[0].length;
     try {
       return JSON.parse(text.slice(start, start + Number(length[1]))) as { path: string; host: string; headers: Record<string, string[]> };
     } catch {
