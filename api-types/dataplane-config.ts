@@ -373,6 +373,49 @@ export const Listener = Type.Union([HttpListener, HttpsListener, TlsListener, Tc
 export type Listener = Static<typeof Listener>;
 
 // ---------------------------------------------------------------------------------------------
+// Request hardening (WeirParameters; absent means the defaults documented on each field)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * How request paths are normalised before matching and forwarding (RFC 3986 §6): percent-encoded
+ * unreserved characters are decoded, dot-segments removed, and optionally `//` runs merged.
+ * Absent: `{ mergeSlashes: true, escapedSlashes: 'Reject' }`.
+ */
+export const PathPolicy = Type.Object({
+  /** Collapse runs of `/` into one. */
+  mergeSlashes: Type.Boolean(),
+  /**
+   * `%2F`, `%5C` and a raw `\` in the path: `Reject` answers 400; `Keep` leaves them as they are
+   * (never a segment separator); `Decode` turns them into `/` before normalising.
+   */
+  escapedSlashes: Type.Union([Type.Literal('Reject'), Type.Literal('Keep'), Type.Literal('Decode')]),
+});
+export type PathPolicy = Static<typeof PathPolicy>;
+
+export const DEFAULT_PATH_POLICY: PathPolicy = { mergeSlashes: true, escapedSlashes: 'Reject' };
+
+/** TLS versions and TLS 1.2 cipher suites accepted from clients on HTTPS and TLS-terminating ports. Absent: TLS 1.2+, ECDHE with AEAD only. */
+export const TlsPolicy = Type.Object({
+  minVersion: Type.Union([Type.Literal('TLSv1.2'), Type.Literal('TLSv1.3')]),
+  /** OpenSSL names of the TLS 1.2 suites, in preference order (TLS 1.3 suites are all AEAD and always on). */
+  cipherSuites: Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, maxItems: 64 }),
+});
+export type TlsPolicy = Static<typeof TlsPolicy>;
+
+/** TLS 1.2 and up; on TLS 1.2 only ECDHE key exchange with AEAD ciphers (no CBC, no static RSA). */
+export const DEFAULT_TLS_POLICY: TlsPolicy = {
+  minVersion: 'TLSv1.2',
+  cipherSuites: [
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ],
+};
+
+// ---------------------------------------------------------------------------------------------
 // The whole config
 // ---------------------------------------------------------------------------------------------
 
@@ -390,6 +433,8 @@ export const DataplaneConfig = Type.Object({
   xfcc: Xfcc,
   /** How many proxies in front of the Gateway are trusted to set X-Forwarded-For/-Proto/-Host. */
   trustedProxyHops: Type.Integer({ minimum: 0, maximum: 16 }),
+  pathPolicy: Type.Optional(PathPolicy),
+  tlsPolicy: Type.Optional(TlsPolicy),
 });
 export type DataplaneConfig = Static<typeof DataplaneConfig>;
 

@@ -8,7 +8,7 @@
  * traffic on the current one.
  */
 import { createHash } from 'node:crypto';
-import type { DataplaneConfig, HttpListener, HttpsListener, PathModifier, PublishedConfig, RequestRedirect, RuleAction, Cluster } from '../api-types/dataplane-config.ts';
+import { DEFAULT_PATH_POLICY, type DataplaneConfig, type HttpListener, type HttpsListener, type PathModifier, type PathPolicy, type PublishedConfig, type RequestRedirect, type RuleAction, type Cluster } from '../api-types/dataplane-config.ts';
 import { WeightedPicker } from './balancer.ts';
 import { compileCors, type CompiledCors } from './filters/cors.ts';
 import { compileHeaderModifier, type CompiledHeaderModifier } from './filters/headers.ts';
@@ -84,6 +84,8 @@ export interface CompiledListener {
   readonly port: number;
   readonly scheme: 'http' | 'https';
   readonly hosts: HostTable<PathTable<RouteTarget>>;
+  /** HTTPS: the listener's TLS identity (`ListenerTls.key`), which a connection must have been accepted with. */
+  readonly tlsKey: string | undefined;
 }
 
 export interface CompiledPort {
@@ -104,6 +106,7 @@ export interface CompiledConfig {
   readonly upstreams: ReadonlySet<Upstream>;
   /** x-forwarded-client-cert handling (DataplaneConfig.xfcc). */
   readonly xfcc: XfccPolicy;
+  readonly pathPolicy: PathPolicy;
   readonly notFoundStats: RequestStats;
 }
 
@@ -179,9 +182,10 @@ export async function compileConfig(published: PublishedConfig, context: Compile
   const secureContexts = context.secureContexts ?? new SecureContextCache();
   const ports = new Map<number, CompiledPort>();
   for (const [number, listeners] of byPort) {
-    const port: CompiledPort = { port: number, listeners: new HostTable(), tls: portCertificates(number, listeners, config, secureContexts) };
+    const tls = portCertificates(number, listeners, config, secureContexts);
+    const port: CompiledPort = { port: number, listeners: new HostTable(), tls };
     for (const listener of listeners) {
-      const compiled = await compileListener(listener, actions, slicer);
+      const compiled = await compileListener(listener, tls?.listeners.find((candidate) => candidate.id === listener.id)?.key, actions, slicer);
       port.listeners.entry(listener.hostname, () => compiled);
     }
     ports.set(number, port);
@@ -195,6 +199,7 @@ export async function compileConfig(published: PublishedConfig, context: Compile
     trustForwarded: config.trustedProxyHops > 0,
     upstreams: live,
     xfcc: new XfccPolicy(config.xfcc),
+    pathPolicy: config.pathPolicy ?? DEFAULT_PATH_POLICY,
     notFoundStats: context.metrics.stats('', '', ''),
   };
 }
@@ -278,7 +283,7 @@ function positive(value: number | undefined): number | undefined {
   return value === undefined || value === 0 ? undefined : value;
 }
 
-async function compileListener(listener: HttpListener | HttpsListener, actions: readonly CompiledAction[], slicer: Slicer): Promise<CompiledListener> {
+async function compileListener(listener: HttpListener | HttpsListener, tlsKey: string | undefined, actions: readonly CompiledAction[], slicer: Slicer): Promise<CompiledListener> {
   const hosts = new HostTable<PathTable<RouteTarget>>();
   const targets = new Map<number, RouteTarget>();
   for (let order = 0; order < listener.rules.length; order++) {
@@ -298,5 +303,5 @@ async function compileListener(listener: HttpListener | HttpsListener, actions: 
     for (const hostname of buckets) hosts.entry(hostname, () => new PathTable()).add(rule.match, order, target);
     if ((order & 63) === 63) await slicer.maybeYield();
   }
-  return { id: listener.id, port: listener.port, scheme: listener.protocol === 'HTTPS' ? 'https' : 'http', hosts };
+  return { id: listener.id, port: listener.port, scheme: listener.protocol === 'HTTPS' ? 'https' : 'http', hosts, tlsKey };
 }

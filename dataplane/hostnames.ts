@@ -80,3 +80,36 @@ export function hostOf(authority: string | undefined): string {
   // V8 returns the same string when nothing changes, so this costs no allocation for the usual lower-case host.
   return host.toLowerCase();
 }
+
+/**
+ * `hostOf` for a value taken from a request: undefined when it is not `host[:port]` (RFC 3986
+ * §3.2.2: a reg-name of letters, digits, `-`, `.`, `_`, `~`, or a bracketed IP literal; the port
+ * digits only). Userinfo, paths, spaces and other characters make the request malformed.
+ */
+export function validAuthorityHost(authority: string): string | undefined {
+  let hostEnd = authority.length;
+  if (authority.charCodeAt(0) === 91 /* [ */) {
+    const close = authority.indexOf(']');
+    if (close === -1) return undefined;
+    for (let i = 1; i < close; i++) if (!isIpLiteralChar(authority.charCodeAt(i))) return undefined;
+    hostEnd = close + 1;
+    if (hostEnd < authority.length && authority.charCodeAt(hostEnd) !== 58 /* : */) return undefined;
+  } else {
+    const colon = authority.indexOf(':');
+    if (colon !== -1) hostEnd = colon;
+    for (let i = 0; i < hostEnd; i++) if (!isRegNameChar(authority.charCodeAt(i))) return undefined;
+  }
+  for (let i = hostEnd + 1; i < authority.length; i++) {
+    const code = authority.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return undefined;
+  }
+  return hostOf(authority);
+}
+
+function isRegNameChar(code: number): boolean {
+  return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39) || code === 0x2d || code === 0x2e || code === 0x5f || code === 0x7e;
+}
+
+function isIpLiteralChar(code: number): boolean {
+  return (code >= 0x30 && code <= 0x3a) || (code >= 0x61 && code <= 0x66) || (code >= 0x41 && code <= 0x46) || code === 0x2e;
+}

@@ -18,7 +18,7 @@ import { fastify, type FastifyInstance } from 'fastify';
 import type { CompiledPort } from './compile.ts';
 import { routeByPreface } from './h2c.ts';
 import type { PortCertificates } from './tls/certificates.ts';
-import { createHttpsServer, currentCertificates, swapCertificates } from './tls/https-server.ts';
+import { createHttpsServer, swapCertificates } from './tls/https-server.ts';
 
 export type ServerRequest = IncomingMessage | Http2ServerRequest;
 /** What the proxy uses of a response, common to HTTP/1.1 (`ServerResponse`) and HTTP/2 (compat `Http2ServerResponse`). */
@@ -36,9 +36,11 @@ export interface ServerReply {
 }
 
 export interface PortHandlers {
-  /** `tls` is the port's current certificate table on HTTPS ports, undefined on plain HTTP. */
-  request(req: ServerRequest, res: ServerResponse | Http2ServerResponse, port: number, tls: PortCertificates | undefined): void;
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, port: number, tls: PortCertificates | undefined): void;
+  /** `secure` on HTTPS ports. */
+  request(req: ServerRequest, res: ServerResponse | Http2ServerResponse, port: number, secure: boolean): void;
+  /** Only for the upgrades `tunnels` accepts; any other Upgrade is an ordinary request. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, port: number, secure: boolean): void;
+  readonly tunnels: (req: IncomingMessage) => boolean;
 }
 
 export interface ListenerOptions {
@@ -193,19 +195,19 @@ export class ListenerSet {
   /** HTTP/1.1 and h2c (prior knowledge) on one port. */
   private plainServer(port: number, closing: { value: boolean }, track: (session: Http2Session) => void): Server {
     const handlers = this.handlers;
-    const server = createServer({ keepAliveTimeout: this.options.keepAliveTimeoutMs, requestTimeout: 0 }, (req, res) => {
+    const server = createServer({ keepAliveTimeout: this.options.keepAliveTimeoutMs, requestTimeout: 0, shouldUpgradeCallback: handlers.tunnels }, (req, res) => {
       if (closing.value) res.shouldKeepAlive = false;
-      handlers.request(req, res, port, undefined);
+      handlers.request(req, res, port, false);
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      handlers.upgrade(req, socket, head, port, undefined);
+      handlers.upgrade(req, socket, head, port, false);
     });
     server.on('clientError', (_error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       else socket.destroy();
     });
     const h2c: Http2Server = createH2cServer({ settings: { enablePush: false } }, (req, res) => {
-      handlers.request(req, res, port, undefined);
+      handlers.request(req, res, port, false);
     });
     h2c.on('session', track);
     routeByPreface(server, h2c);
@@ -217,14 +219,16 @@ export class ListenerSet {
     const handlers = this.handlers;
     const server = createHttpsServer(tls, (req, res) => {
       if (closing.value && req.httpVersionMajor === 1) (res as unknown as ServerResponse).shouldKeepAlive = false;
-      handlers.request(req, res, port, currentCertificates(server));
+      handlers.request(req, res, port, true);
     });
+    // HTTP/1.1 on the HTTP/2 server is parsed by node:http, which asks this before upgrading.
+    (server as unknown as { shouldUpgradeCallback: (req: IncomingMessage) => boolean }).shouldUpgradeCallback = handlers.tunnels;
     // HTTP/1.1 connections on the HTTP/2 server go through node:http's connection handling,
     // which reads this; HTTP/2 sessions time out in closeWhenIdle.
     (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = this.options.keepAliveTimeoutMs;
     server.on('session', track);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      handlers.upgrade(req, socket, head, port, currentCertificates(server));
+      handlers.upgrade(req, socket, head, port, true);
     });
     return server;
   }

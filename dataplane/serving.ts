@@ -6,6 +6,7 @@
  */
 import { ListenerSet } from './listeners.ts';
 import { HttpProxy } from './proxy.ts';
+import { isTunnelUpgrade } from './upgrade.ts';
 import { ConfigRuntime } from './runtime.ts';
 import { StreamListenerSet } from './stream/server.ts';
 import type { Logger } from './telemetry/log.ts';
@@ -23,6 +24,8 @@ export interface ServingOptions {
   /** Longest wait for in-flight requests when closing a port or shutting down. */
   drainTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** An upgraded connection (WebSocket) silent this long is closed; default 15 minutes. */
+  tunnelIdleTimeoutMs?: number;
   upstream?: Partial<UpstreamOptions>;
 }
 
@@ -40,11 +43,17 @@ export class ServingPipeline {
     this.metrics = new DataplaneMetrics({ processMetrics: options.processMetrics ?? false });
     this.upstreams = new UpstreamRegistry(options.upstream);
     const runtime: { current: ConfigRuntime | undefined } = { current: undefined };
-    this.proxy = new HttpProxy({ source: { get current() { return runtime.current?.current; } }, log: options.log, tracing: options.tracing });
+    this.proxy = new HttpProxy({
+      source: { get current() { return runtime.current?.current; } },
+      log: options.log,
+      tracing: options.tracing,
+      ...(options.tunnelIdleTimeoutMs === undefined ? {} : { upgrade: { tunnelIdleTimeoutMs: options.tunnelIdleTimeoutMs } }),
+    });
     this.listeners = new ListenerSet(
       {
-        request: (req, res, port, tls) => { this.proxy.handle(req, res, port, tls); },
-        upgrade: (req, socket, head, port, tls) => { this.proxy.upgrade(req, socket, head, port, tls); },
+        request: (req, res, port, secure) => { this.proxy.handle(req, res, port, secure); },
+        upgrade: (req, socket, head, port, secure) => { this.proxy.upgrade(req, socket, head, port, secure); },
+        tunnels: isTunnelUpgrade,
       },
       { host: options.listenHost, keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 60_000, drainTimeoutMs: this.drainTimeoutMs },
     );

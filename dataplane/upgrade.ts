@@ -1,20 +1,37 @@
 /**
- * WebSocket (HTTP/1.1 Upgrade) proxying: the rule is resolved like any request, the upgrade is
- * sent to the backend through the endpoint's HTTP/1.1 pool, and after the backend's 101 the two
- * sockets are piped together.
+ * The WebSocket executor (HTTP/1.1 Upgrade): the request is decided like any other
+ * (`decide.ts`), the upgrade is sent to the backend through the endpoint's HTTP/1.1 pool, and
+ * after the backend's 101 the two sockets are piped together until either side closes or the
+ * tunnel has been silent for the idle timeout.
+ *
+ * Only `websocket` is tunnelled (`isTunnelUpgrade`): a listener hands any other Upgrade to the
+ * ordinary request path, which ignores it (RFC 9110 §7.8). An `h2c` upgrade in particular would
+ * let the client speak HTTP/2 straight to one backend, past every later routing decision.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { isPreflight } from './filters/cors.ts';
-import { redirectLocation } from './filters/redirect.ts';
-import type { HeaderMap } from './filters/headers.ts';
-import { connectionVerdict, parseAndResolve, upstreamHeaders, upstreamPath, type HttpProxy } from './proxy.ts';
-import type { PortCertificates } from './tls/certificates.ts';
+import { decide, type ForwardPlan } from './decide.ts';
+import { connectionOf, isConnectError } from './exchange.ts';
+import { applyHeaderModifier, stripResponseHopByHop, type HeaderMap } from './filters/headers.ts';
+import { localBody, reasonPhrase } from './local-answers.ts';
+import type { ProxyContext } from './proxy-context.ts';
 import type { RequestStats } from './telemetry/metrics.ts';
+import { Tracing, type Span } from './telemetry/tracing.ts';
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 421: 'Misdirected Request', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+export interface UpgradeOptions {
+  /** A tunnel silent in both directions this long is closed. */
+  tunnelIdleTimeoutMs: number;
+}
+
+/** True when `req` asks for a WebSocket: the only upgrade a listener hands to `proxyUpgrade`. */
+export function isTunnelUpgrade(req: IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade;
+  if (upgrade === undefined) return false;
+  for (const token of upgrade.split(',')) if (token.trim().toLowerCase() === 'websocket') return true;
+  return false;
+}
 
 function writeHead(socket: Duplex, status: number, reason: string, headers: HeaderMap): void {
   let head = `HTTP/1.1 ${status} ${reason}\r\n`;
@@ -26,71 +43,64 @@ function writeHead(socket: Duplex, status: number, reason: string, headers: Head
   socket.write(`${head}\r\n`);
 }
 
-function refuse(socket: Duplex, status: number, headers: HeaderMap = {}): void {
-  if (socket.writable) {
-    writeHead(socket, status, REASONS[status] ?? 'Error', { ...headers, 'content-length': '0', connection: 'close' });
-    socket.end();
-  } else {
+/** A local answer on a socket we own: head, the standard body, and close. */
+function refuse(socket: Duplex, status: number, headers: HeaderMap | undefined): void {
+  if (!socket.writable) {
     socket.destroy();
+    return;
   }
+  const body = headers === undefined ? localBody(status) : undefined;
+  const out: HeaderMap = { ...(headers ?? (body === undefined ? {} : { 'content-type': 'text/plain; charset=utf-8' })), 'content-length': String(body?.length ?? 0), connection: 'close' };
+  writeHead(socket, status, reasonPhrase(status), out);
+  socket.end(body);
 }
 
-export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Duplex, head: Buffer, port: number, tls: PortCertificates | undefined): void {
+/** The backend's response headers after hop-by-hop removal and the route's response modifiers. */
+function responseHeaders(plan: ForwardPlan, received: HeaderMap): HeaderMap {
+  const headers = { ...received };
+  stripResponseHopByHop(headers);
+  if (plan.action.responseHeaders !== undefined) applyHeaderModifier(headers, plan.action.responseHeaders);
+  if (plan.backend.responseHeaders !== undefined) applyHeaderModifier(headers, plan.backend.responseHeaders);
+  return headers;
+}
+
+export function proxyUpgrade(proxy: ProxyContext, options: UpgradeOptions, req: IncomingMessage, socket: Duplex, head: Buffer, port: number, secure: boolean): void {
   socket.on('error', () => socket.destroy());
   const started = performance.now();
-  let stats: RequestStats | undefined;
+  const decision = decide(proxy.source.current, req, port, connectionOf(req, secure));
+  let stats: RequestStats | undefined = decision.stats;
+  let span: Span | undefined;
+  if (proxy.tracing !== undefined && decision.path !== undefined) {
+    const method = req.method ?? 'GET';
+    span = proxy.tracing.startServer(decision.target === undefined ? method : `${method} ${decision.target.action.route}`, req.headers, {
+      'http.request.method': method,
+      'url.path': decision.path,
+      'server.port': port,
+    });
+  }
   const done = (status: number): void => {
     stats?.record(status, (performance.now() - started) / 1000);
+    if (span !== undefined) Tracing.end(span, status);
   };
-  const config = proxy.source.current;
-  if (config === undefined) {
-    refuse(socket, 503);
+  if (decision.kind === 'local') {
+    refuse(socket, decision.status, decision.headers);
+    done(decision.status);
     return;
   }
-  const verdict = connectionVerdict(req, config, tls);
-  if (verdict?.misdirected === true) {
-    stats = config.notFoundStats;
-    refuse(socket, 421);
-    done(421);
-    return;
-  }
-  const parsed = parseAndResolve(config, req, port);
-  const target = parsed?.target;
-  if (parsed === undefined || target === undefined) {
-    stats = config.notFoundStats;
-    refuse(socket, parsed === undefined ? 400 : 404);
-    done(parsed === undefined ? 400 : 404);
-    return;
-  }
-  const action = target.action;
-  stats = action.localStats;
-  if (action.redirect !== undefined) {
-    const location = redirectLocation(action.redirect, { scheme: parsed.scheme, host: parsed.host, path: parsed.path, query: parsed.query, listenerPort: port }, target.prefix);
-    refuse(socket, action.redirect.statusCode, { location });
-    done(action.redirect.statusCode);
-    return;
-  }
-  if (action.directStatus !== undefined || (action.cors !== undefined && isPreflight(req.method ?? 'GET', req.headers))) {
-    refuse(socket, action.directStatus ?? 400);
-    done(action.directStatus ?? 400);
-    return;
-  }
-  const backend = action.backends.pick();
-  const endpoints = backend?.cluster?.upgradeEndpoints;
-  if (backend === undefined || endpoints === undefined) {
-    refuse(socket, 500);
+  const plan = decision;
+  const endpoints = plan.cluster.upgradeEndpoints;
+  if (endpoints === undefined) {
+    stats = plan.action.localStats;
+    refuse(socket, 500, undefined);
     done(500);
     return;
   }
-  stats = backend.stats;
   const upstream = endpoints.pick(undefined, performance.now());
   if (upstream === undefined) {
-    refuse(socket, 503);
+    refuse(socket, 503, undefined);
     done(503);
     return;
   }
-  const headers = upstreamHeaders(req, config, parsed.scheme, action, backend, verdict?.xfcc);
-  const protocol = req.headers.upgrade ?? 'websocket';
   proxy.requestStarted();
   let ended = false;
   /** The backend answered (upgrade or refusal); from then on the sockets are ours to close. */
@@ -102,9 +112,9 @@ export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Dup
     proxy.requestEnded();
   };
   const fail = (error: Error): void => {
-    if ((error as { code?: string }).code === 'ECONNREFUSED') backend.stats.connectError();
+    if (isConnectError(error)) plan.backend.stats.connectError();
     proxy.log.debug({ err: error }, 'websocket upgrade to backend failed');
-    refuse(socket, 502);
+    refuse(socket, 502, undefined);
     end(502);
   };
   const handler: Dispatcher.DispatchHandler = {
@@ -112,11 +122,10 @@ export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Dup
       socket.once('close', () => { if (!answered) controller.abort(new Error('client went away')); });
     },
     // The backend declined the upgrade: pass its answer on and close.
-    onResponseStart(_controller, statusCode, responseHeaders, statusMessage) {
+    onResponseStart(_controller, statusCode, received, statusMessage) {
       answered = true;
-      const out = { ...(responseHeaders as HeaderMap), connection: 'close' };
-      Reflect.deleteProperty(out, 'keep-alive');
-      writeHead(socket, statusCode, statusMessage ?? REASONS[statusCode] ?? '', out);
+      const out = { ...responseHeaders(plan, received as HeaderMap), connection: 'close' };
+      writeHead(socket, statusCode, statusMessage ?? reasonPhrase(statusCode), out);
       end(statusCode);
     },
     onResponseData(_controller, chunk) {
@@ -125,13 +134,15 @@ export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Dup
     onResponseEnd() {
       socket.end();
     },
-    onRequestUpgrade(_controller, statusCode, responseHeaders, upstreamSocket) {
+    onRequestUpgrade(_controller, statusCode, received, upstreamSocket) {
       answered = true;
-      // An upgraded connection lives as long as its peers want: no idle timeout from the server
-      // it was accepted by (HTTPS ports time idle HTTP/1.1 connections out).
-      (socket as Partial<Socket>).setTimeout?.(0);
-      const out = { ...(responseHeaders as HeaderMap) };
-      writeHead(socket, statusCode, 'Switching Protocols', out);
+      const upgrade = (received as HeaderMap).upgrade;
+      const out = { ...responseHeaders(plan, received as HeaderMap), connection: 'upgrade', upgrade: upgrade ?? 'websocket' };
+      // The server's HTTP idle timeout no longer applies; the tunnel's own does: socket activity
+      // in either direction (reads from the client, writes of the backend's data) re-arms it.
+      const client = socket as Partial<Socket>;
+      client.setTimeout?.(options.tunnelIdleTimeoutMs, () => { socket.destroy(); });
+      writeHead(socket, statusCode, reasonPhrase(statusCode), out);
       if (head.length > 0) upstreamSocket.write(head);
       upstreamSocket.on('error', () => socket.destroy());
       socket.on('close', () => { upstreamSocket.destroy(); end(statusCode); });
@@ -144,7 +155,7 @@ export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Dup
     },
   };
   try {
-    upstream.pool.dispatch({ method: req.method ?? 'GET', path: upstreamPath(action, target, parsed, req.url ?? '/'), headers, upgrade: protocol, body: null }, handler);
+    upstream.pool.dispatch({ method: plan.method, path: plan.upstreamPath, headers: plan.headers, upgrade: 'websocket', body: null }, handler);
   } catch (error) {
     fail(error as Error);
   }

@@ -37,6 +37,18 @@ export interface WeirParametersSpec {
   };
   /** Type of the per-Gateway Service. Default: the operator's configured default. */
   readonly serviceType?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+  // Request hardening (see README, "Request hardening").
+  /** Path normalisation before matching. Default: merge slashes, reject encoded `/` and `\`. */
+  readonly pathNormalization?: {
+    readonly mergeSlashes?: boolean;
+    readonly escapedSlashes?: 'Reject' | 'Keep' | 'Decode';
+  };
+  /** TLS accepted from clients. Default: TLS 1.2+, ECDHE with AEAD suites only on TLS 1.2. */
+  readonly frontendTls?: {
+    readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
+    /** OpenSSL names of TLS 1.2 suites, in preference order. */
+    readonly cipherSuites?: readonly string[];
+  };
 }
 
 /**

@@ -12,6 +12,23 @@ export type HeaderMap = Record<string, string | string[]>;
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'http2-settings']);
 
+/**
+ * Request headers the dataplane answers itself and never forwards: `expect` (the client got its
+ * 100 Continue from us; the upstream request carries the body without waiting).
+ */
+const ANSWERED_HERE = 'expect';
+
+/** Headers about the client or its connection that only the dataplane (or a trusted hop) may set. */
+const CLIENT_FACTS = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-client-cert', 'x-request-id', 'x-real-ip', 'forwarded']);
+
+/**
+ * A name that some servers (CGI, nginx, WSGI) read as one of CLIENT_FACTS because they map `_`
+ * to `-`: `x_forwarded_for`. Such a header is never forwarded, whoever sent it.
+ */
+function isUnderscoreAlias(name: string): boolean {
+  return name.indexOf('_') !== -1 && CLIENT_FACTS.has(name.replaceAll('_', '-'));
+}
+
 /** Extra names a `Connection` header marks as hop-by-hop, or undefined when there are none. */
 function connectionListed(connection: string | string[] | undefined): Set<string> | undefined {
   if (connection === undefined) return undefined;
@@ -38,7 +55,7 @@ export function endToEndRequestHeaders(incoming: IncomingHttpHeaders): HeaderMap
       if (name === 'te' && typeof value === 'string' && value.toLowerCase().includes('trailers')) out.te = 'trailers';
       continue;
     }
-    if (listed?.has(name) === true) continue;
+    if (listed?.has(name) === true || name === ANSWERED_HERE || isUnderscoreAlias(name)) continue;
     out[name] = value;
   }
   return out;
@@ -59,8 +76,16 @@ export interface ForwardingContext {
   trusted: boolean;
 }
 
-/** Sets X-Forwarded-For/-Proto/-Host and X-Request-Id; untrusted incoming values are replaced. Call before Host is rewritten. */
+/**
+ * Sets X-Forwarded-For/-Proto/-Host and X-Request-Id; untrusted incoming values are replaced,
+ * and an untrusted `Forwarded`, `X-Real-IP` or `X-Forwarded-Port` is removed. Call before Host is rewritten.
+ */
 export function addForwardingHeaders(out: HeaderMap, incoming: IncomingHttpHeaders, context: ForwardingContext): void {
+  if (!context.trusted) {
+    Reflect.deleteProperty(out, 'forwarded');
+    Reflect.deleteProperty(out, 'x-real-ip');
+    Reflect.deleteProperty(out, 'x-forwarded-port');
+  }
   const remote = context.remoteAddress ?? '';
   const priorHeader = context.trusted ? incoming['x-forwarded-for'] : undefined;
   const priorFor = Array.isArray(priorHeader) ? priorHeader.join(', ') : priorHeader;

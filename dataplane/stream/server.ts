@@ -13,7 +13,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../telemetry/log.ts';
-import { MIN_TLS_VERSION } from '../tls/certificates.ts';
+import { tlsPolicyOptions } from '../tls/certificates.ts';
 import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from './client-hello.ts';
 import { connectFirst, splice } from './pipe.ts';
 import type { CompiledStreamPort, CompiledStreamRoute, CompiledTlsListener } from './routes.ts';
@@ -125,9 +125,17 @@ class StreamPort {
     this.#terminator.emit('connection', socket);
   }
 
+  /** Takes the routing and certificates of a new config; new handshakes get its TLS policy. */
+  update(next: CompiledStreamPort): void {
+    this.current = next;
+    const certificates = next.kind === 'tls' ? next.terminate : undefined;
+    if (this.#terminator !== undefined && certificates !== undefined) this.#terminator.setSecureContext(certificates.defaultContextOptions);
+  }
+
   private createTerminator(): TlsServer {
+    const initial = this.current.kind === 'tls' ? this.current.terminate : undefined;
     const terminator = createTlsServer({
-      minVersion: MIN_TLS_VERSION,
+      ...(initial === undefined ? tlsPolicyOptions() : initial.defaultContextOptions),
       allowHalfOpen: true,
       SNICallback: (servername: string, done: (error: Error | null, context?: SecureContext) => void) => {
         const certificates = this.current.kind === 'tls' ? this.current.terminate : undefined;
@@ -197,7 +205,7 @@ export class StreamListenerSet {
       for (const [port, next] of compiled) {
         const open = this.#open.get(port);
         if (open !== undefined) {
-          open.current = next;
+          open.update(next);
           continue;
         }
         const created = new StreamPort(next, this.#options);

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
-import type { Certificate, FrontendValidation } from '../../api-types/dataplane-config.ts';
+import { DEFAULT_TLS_POLICY, type Certificate, type FrontendValidation, type TlsPolicy } from '../../api-types/dataplane-config.ts';
 import { HostTable } from '../hostnames.ts';
 import { certificateNames } from './der.ts';
 
@@ -29,9 +29,20 @@ export interface TlsListenerSpec {
 export interface TlsMaterial {
   readonly certificates: readonly Certificate[];
   readonly caBundles: readonly string[];
+  /** Versions and TLS 1.2 suites accepted from clients; absent: DEFAULT_TLS_POLICY. */
+  readonly tlsPolicy?: TlsPolicy | undefined;
 }
 
+/** Oldest TLS version Weir speaks to backends. */
 export const MIN_TLS_VERSION = 'TLSv1.2';
+
+/** TLS 1.3 suites are all AEAD; they are named in the cipher string so OpenSSL keeps them on. */
+const TLS13_SUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256';
+
+/** The secure-context options a policy turns into. */
+export function tlsPolicyOptions(policy: TlsPolicy = DEFAULT_TLS_POLICY): Pick<SecureContextOptions, 'minVersion' | 'ciphers' | 'honorCipherOrder'> {
+  return { minVersion: policy.minVersion, ciphers: `${TLS13_SUITES}:${policy.cipherSuites.join(':')}`, honorCipherOrder: true };
+}
 
 export interface ServedCertificate {
   readonly context: SecureContext;
@@ -67,12 +78,16 @@ export class SecureContextCache {
   #entries = new Map<string, ServedCertificate>();
   #used = new Set<string>();
 
-  get(certificate: Certificate, caPem: string | undefined): ServedCertificate {
-    const key = createHash('sha256').update(certificate.certPem).update('\0').update(certificate.keyPem).update('\0').update(caPem ?? '').digest('hex');
+  get(certificate: Certificate, caPem: string | undefined, policy: TlsPolicy | undefined): ServedCertificate {
+    const policyOptions = tlsPolicyOptions(policy);
+    const key = createHash('sha256').update(certificate.certPem).update('\0').update(certificate.keyPem).update('\0').update(caPem ?? '').update('\0').update(JSON.stringify(policyOptions)).digest('hex');
     this.#used.add(key);
     let served = this.#entries.get(key);
     if (served === undefined) {
-      const options: SecureContextOptions = { cert: certificate.certPem, key: certificate.keyPem, minVersion: MIN_TLS_VERSION };
+      // The session id context names the CA: a session validated against one CA bundle is
+      // never resumed under another (a rotated CA re-validates every client).
+      const sessionIdContext = createHash('sha256').update(caPem ?? '').digest('hex').slice(0, 32);
+      const options: SecureContextOptions = { cert: certificate.certPem, key: certificate.keyPem, ...policyOptions, sessionIdContext };
       if (caPem !== undefined) options.ca = caPem;
       served = { context: createSecureContext(options), options, uriSans: leafUriSans(certificate.certPem) };
       this.#entries.set(key, served);
@@ -122,7 +137,7 @@ class CompiledListenerTls implements ListenerTls {
     for (const index of spec.certificates) {
       const certificate = material.certificates[index];
       if (certificate === undefined) throw new Error(`listener ${spec.id}: certificate ${index} does not exist`);
-      const served = cache.get(certificate, caPem);
+      const served = cache.get(certificate, caPem, material.tlsPolicy);
       first ??= served;
       for (const raw of certificate.dnsNames) {
         const name = raw.toLowerCase();
@@ -170,6 +185,11 @@ export class PortCertificates {
     this.listeners = specs.map((spec) => new CompiledListenerTls(spec, material, cache));
     for (const listener of this.listeners) this.#byHost.entry(listener.hostname, () => listener);
     this.#fallback = this.listeners.find((listener) => listener.hostname === undefined) ?? (this.listeners[0] as ListenerTls);
+  }
+
+  /** Whether `listener` (possibly of an older table) accepts exactly the clients it accepts here. */
+  hasListener(listener: ListenerTls): boolean {
+    return this.listeners.some((candidate) => candidate.key === listener.key);
   }
 
   /** The listener whose hostname serves `host` (already normalised), without fallback. */

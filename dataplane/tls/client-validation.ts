@@ -1,18 +1,12 @@
 /**
  * Per-connection TLS state for HTTPS ports: which listener and certificate the handshake chose,
- * frontend client-certificate validation (AllowValidOnly / AllowInsecureFallback), the verified
- * client identity for x-forwarded-client-cert, and the misdirected-request check.
- *
- * A connection belongs to the listener its SNI selected. A request on it whose Host belongs to a
- * different listener of the port (HTTP/2 connection coalescing, or a client sending another Host)
- * is answered 421, and so is any request on a connection whose listener changed its client
- * validation since the handshake (the client reconnects and is validated afresh): coalescing can
- * never skip a listener's client-certificate validation.
+ * frontend client-certificate validation (AllowValidOnly / AllowInsecureFallback) and the
+ * verified client identity for x-forwarded-client-cert. Whether a request may use the
+ * connection (421) is decided with this state in `decide.ts`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
-import { hostOf } from '../hostnames.ts';
 import type { PortCertificates, TlsSelection } from './certificates.ts';
 import { VerifiedClient } from './xfcc.ts';
 
@@ -20,6 +14,32 @@ export interface ConnectionTls {
   readonly selection: TlsSelection;
   /** True when this connection's listener validates client certificates and the client's verified. */
   readonly verified: boolean;
+  /** The verified client (for XFCC), undefined without one; built on first use, once per connection. */
+  client(): VerifiedClient | undefined;
+}
+
+class HandshakeState implements ConnectionTls {
+  readonly selection: TlsSelection;
+  readonly verified: boolean;
+  readonly #socket: TLSSocket;
+  #client: VerifiedClient | null | undefined;
+
+  constructor(socket: TLSSocket, selection: TlsSelection, verified: boolean) {
+    this.#socket = socket;
+    this.selection = selection;
+    this.verified = verified;
+  }
+
+  client(): VerifiedClient | undefined {
+    if (this.#client === undefined) {
+      this.#client = null;
+      if (this.verified) {
+        const chain = peerChain(this.#socket.getPeerCertificate(true));
+        if (chain.length > 0) this.#client = new VerifiedClient(this.selection.certificate.uriSans, chain);
+      }
+    }
+    return this.#client ?? undefined;
+  }
 }
 
 /*
@@ -28,11 +48,9 @@ export interface ConnectionTls {
  * real socket but is a different object (so it cannot be a WeakMap key).
  */
 const STATE = Symbol('weir.tls.connection');
-const CLIENT = Symbol('weir.tls.client');
 
 interface StatefulSocket {
   [STATE]?: ConnectionTls | undefined;
-  [CLIENT]?: VerifiedClient | null;
 }
 
 const connections = {
@@ -47,18 +65,9 @@ const connections = {
   },
 };
 
-const clients = {
-  get(socket: TLSSocket): VerifiedClient | null | undefined {
-    return (socket as TLSSocket & StatefulSocket)[CLIENT];
-  },
-  set(socket: TLSSocket, client: VerifiedClient | null): void {
-    (socket as TLSSocket & StatefulSocket)[CLIENT] = client;
-  },
-};
-
 /** Remembers what the SNI callback chose for this socket (before the handshake completes). */
 export function rememberSelection(socket: TLSSocket, selection: TlsSelection): void {
-  connections.set(socket, { selection, verified: false });
+  connections.set(socket, new HandshakeState(socket, selection, false));
 }
 
 /**
@@ -70,12 +79,14 @@ export function acceptSecureConnection(socket: TLSSocket, port: PortCertificates
   const selection = connections.get(socket)?.selection ?? port.select(typeof socket.servername === 'string' ? socket.servername : undefined);
   const mode = selection.listener.validation;
   const verified = mode !== undefined && socket.authorized;
-  if (mode === 'AllowValidOnly' && !verified) {
+  // A handshake begun before a swap that changed this listener's validation was made with the
+  // old settings (perhaps without asking for a certificate): the client must start again.
+  if ((mode === 'AllowValidOnly' && !verified) || !port.hasListener(selection.listener)) {
     socket.destroy();
     connections.delete(socket);
     return undefined;
   }
-  const state: ConnectionTls = { selection, verified };
+  const state = new HandshakeState(socket, selection, verified);
   connections.set(socket, state);
   return state;
 }
@@ -89,23 +100,6 @@ export function tlsSocketOf(req: IncomingMessage | Http2ServerRequest): TLSSocke
   const session = (req as Partial<Http2ServerRequest>).stream?.session;
   const socket = session === undefined ? req.socket : session.socket;
   return (socket as Partial<TLSSocket>).encrypted === true ? (socket as TLSSocket) : undefined;
-}
-
-/**
- * The verified client of a connection (for XFCC), or undefined when the connection has no
- * certificate verified by its listener's CA bundle. Built once per connection.
- */
-export function verifiedClient(socket: TLSSocket): VerifiedClient | undefined {
-  const cached = clients.get(socket);
-  if (cached !== undefined) return cached ?? undefined;
-  const state = connections.get(socket);
-  let client: VerifiedClient | null = null;
-  if (state?.verified === true) {
-    const chain = peerChain(socket.getPeerCertificate(true));
-    if (chain.length > 0) client = new VerifiedClient(state.selection.certificate.uriSans, chain);
-  }
-  clients.set(socket, client);
-  return client ?? undefined;
 }
 
 /**
@@ -127,16 +121,4 @@ function peerChain(leaf: DetailedPeerCertificate | undefined): Uint8Array[] {
     current = issuer;
   }
   return chain;
-}
-
-/**
- * True when a request with `authority` must be answered 421 Misdirected Request: its host
- * belongs to another listener of this port than the connection's (or to the same listener with a
- * client validation changed since the handshake). A host no listener serves is left to the router.
- */
-export function isMisdirected(port: PortCertificates, connection: ConnectionTls, authority: string | undefined): boolean {
-  if (port.listeners.length < 2) return false;
-  const target = port.listenerForHost(hostOf(authority));
-  if (target === undefined) return false;
-  return target.key !== connection.selection.listener.key;
 }

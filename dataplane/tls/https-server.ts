@@ -7,10 +7,10 @@
  * `serverFactory` like the plain HTTP servers. `swap` installs the next config's certificates:
  * new handshakes use them, established connections are untouched.
  */
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type Http2Session, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { SecureContext, TLSSocket } from 'node:tls';
-import { acceptSecureConnection, rememberSelection } from './client-validation.ts';
-import { MIN_TLS_VERSION, type PortCertificates } from './certificates.ts';
+import { acceptSecureConnection, connectionTls, rememberSelection } from './client-validation.ts';
+import type { PortCertificates } from './certificates.ts';
 
 export type HttpsRequestHandler = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
 
@@ -20,12 +20,17 @@ function serverSettings(port: PortCertificates): { requestCert: boolean; rejectU
   return { ...port.defaultContextOptions, ...port.clientCertificates };
 }
 
+/** Every TLS connection the server accepted and that is still open. */
+const accepted = new WeakMap<Http2SecureServer, Set<TLSSocket>>();
+/** The HTTP/2 session on a TLS socket (set through the session's socket proxy, which writes through). */
+const SESSION = Symbol('weir.tls.session');
+type SessionSocket = TLSSocket & { [SESSION]?: Http2Session };
+
 export function createHttpsServer(port: PortCertificates, handler: HttpsRequestHandler): Http2SecureServer {
   const server = createSecureServer({
     ...serverSettings(port),
     allowHTTP1: true,
     ALPNProtocols: ['h2', 'http/1.1'],
-    minVersion: MIN_TLS_VERSION,
     settings: { enablePush: false },
     SNICallback(this: unknown, servername: string, done: (error: Error | null, context?: SecureContext) => void) {
       const table = tables.get(server);
@@ -41,9 +46,16 @@ export function createHttpsServer(port: PortCertificates, handler: HttpsRequestH
     },
   }, handler);
   tables.set(server, port);
+  const sockets = new Set<TLSSocket>();
+  accepted.set(server, sockets);
   server.on('secureConnection', (socket: TLSSocket) => {
     const table = tables.get(server);
-    if (table !== undefined) acceptSecureConnection(socket, table);
+    if (table === undefined || acceptSecureConnection(socket, table) === undefined) return;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('session', (session: Http2Session) => {
+    (session.socket as SessionSocket)[SESSION] = session;
   });
   return server;
 }
@@ -53,8 +65,31 @@ export function currentCertificates(server: Http2SecureServer): PortCertificates
   return tables.get(server);
 }
 
-/** Installs the next config's certificates and client-certificate settings for new handshakes. */
+/**
+ * Installs the next config's certificates, TLS policy and client-certificate settings for new
+ * handshakes, and ends the connections whose listener's client validation changed (a CA
+ * rotation or a mode switch): HTTP/2 ones get GOAWAY (open streams finish), idle HTTP/1.1 ones
+ * are closed, and busy ones are answered 421 and closed by `decide` on their next request.
+ */
 export function swapCertificates(server: Http2SecureServer, next: PortCertificates): void {
   tables.set(server, next);
-  server.setSecureContext(serverSettings(next));
+  const settings = serverSettings(next);
+  server.setSecureContext(settings);
+  // setSecureContext leaves these alone, and new connections read them from the server.
+  const mutable = server as unknown as { requestCert: boolean; rejectUnauthorized: boolean };
+  mutable.requestCert = settings.requestCert;
+  mutable.rejectUnauthorized = settings.rejectUnauthorized;
+  const keys = new Set(next.listeners.map((listener) => listener.key));
+  for (const socket of accepted.get(server) ?? []) {
+    const state = connectionTls(socket);
+    if (state === undefined || keys.has(state.selection.listener.key)) continue;
+    endStaleConnection(socket);
+  }
+}
+
+function endStaleConnection(socket: TLSSocket): void {
+  const session = (socket as SessionSocket)[SESSION];
+  if (session !== undefined) session.close();
+  // node:http keeps the response in progress on `_httpMessage`; without one the connection is idle.
+  else if ((socket as TLSSocket & { _httpMessage?: unknown })._httpMessage == null) socket.destroy();
 }

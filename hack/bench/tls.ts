@@ -32,7 +32,8 @@ import { ListenerSet } from '../../dataplane/listeners.ts';
 import { HttpProxy } from '../../dataplane/proxy.ts';
 import { DataplaneMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { PortCertificates, SecureContextCache, type TlsListenerSpec } from '../../dataplane/tls/certificates.ts';
-import { createHttpsServer, currentCertificates } from '../../dataplane/tls/https-server.ts';
+import { createHttpsServer } from '../../dataplane/tls/https-server.ts';
+import { isTunnelUpgrade } from '../../dataplane/upgrade.ts';
 import { UpstreamRegistry } from '../../dataplane/upstreams.ts';
 import { createCertificateAuthority, type CertificateAuthority } from '../../tests/harness/pki.ts';
 import { freePorts } from '../../tests/harness/ports.ts';
@@ -199,8 +200,8 @@ export async function run(): Promise<void> {
     certificates: [{ certPem: serverCert.chainPem, keyPem: serverCert.keyPem, dnsNames: ['bench.example.com'] }],
     caBundles: [],
   }, cache);
-  // As the listener set does: the proxy gets the port's certificates (421 check, XFCC per connection).
-  const weir = createHttpsServer(table, (req, res) => { proxy.handle(req, res, routePort!, currentCertificates(weir)); });
+  // As the listener set does for an HTTPS port.
+  const weir = createHttpsServer(table, (req, res) => { proxy.handle(req, res, routePort!, true); });
   weir.listen(weirPort, '127.0.0.1');
   await once(weir, 'listening');
   let httpsRps = 0;
@@ -292,7 +293,7 @@ async function grpcThroughput(): Promise<{ weir: number; direct: number }> {
     const compiled = await compileConfig(published(config), { upstreams, metrics: new DataplaneMetrics({ processMetrics: false }) });
     const proxy = new HttpProxy({ source: { current: compiled }, log: pino({ level: 'silent' }), tracing: undefined });
     listeners.set = new ListenerSet(
-      { request: (req, res, port, tls) => { proxy.handle(req, res, port, tls); }, upgrade: (req, socket, head, port, tls) => { proxy.upgrade(req, socket, head, port, tls); } },
+      { request: (req, res, port, secure) => { proxy.handle(req, res, port, secure); }, upgrade: (req, socket, head, port, secure) => { proxy.upgrade(req, socket, head, port, secure); }, tunnels: isTunnelUpgrade },
       { host: '127.0.0.1', keepAliveTimeoutMs: 60_000, drainTimeoutMs: 1_000 },
     );
     await listeners.set.prepare(compiled.ports.values());

@@ -36,7 +36,10 @@ export interface GatewayState {
   /** Gateway.spec.tls.backend.clientCertificateRef, resolved. */
   readonly backendClientCertificate: Certificate | undefined;
   readonly backendProblem: Problem | undefined;
-  readonly insecureFrontendFallback: boolean;
+  /** Gateway.spec.tls.frontend as written; it applies to the listeners of attached ListenerSets too. */
+  readonly frontend: FrontendTLSConfig | undefined;
+  /** Some listener (the Gateway's or a ListenerSet's) uses AllowInsecureFallback. */
+  insecureFrontendFallback: boolean;
   /** spec.allowedListeners: which namespaces' ListenerSets may attach (default none). */
   readonly allowsListenerSetsFrom: NamespaceFilter;
 }
@@ -81,7 +84,8 @@ function buildGateway(meta: Meta, spec: GatewaySpec, classState: ClassState, inp
   const owner = { kind: 'Gateway' as const, meta };
   const { listeners, ignored: ignoredListeners } = uniqueListeners(spec.listeners, (raw) => readListener(raw, owner, meta, inputs));
   const backend = resolveBackendClientCertificate(spec.tls?.backend?.clientCertificateRef, meta, inputs);
-  const insecureFrontendFallback = applyFrontendValidation(spec.tls?.frontend, listeners, meta, inputs);
+  const frontend = spec.tls?.frontend;
+  const insecureFrontendFallback = applyFrontendValidation(frontend, listeners, meta, inputs);
   const { infrastructure } = spec;
   return {
     meta,
@@ -93,6 +97,7 @@ function buildGateway(meta: Meta, spec: GatewaySpec, classState: ClassState, inp
     infrastructure: { labels: stringMap(infrastructure?.labels), annotations: stringMap(infrastructure?.annotations) },
     backendClientCertificate: backend.certificate,
     backendProblem: backend.problem,
+    frontend,
     insecureFrontendFallback,
     allowsListenerSetsFrom: namespaceFilter(spec.allowedListeners?.namespaces, meta.namespace, 'None', inputs.namespaces).filter,
   };
@@ -223,6 +228,9 @@ function attachListenerSets(gateways: ReadonlyMap<string, GatewayState>, listene
     else if (!gateway.allowsListenerSetsFrom(meta.namespace)) problem = { reason: Reason.NotAllowed, message: `Gateway ${parentNamespace}/${parentName} does not allow ListenerSets from namespace ${meta.namespace}` };
     const owner = { kind: 'ListenerSet' as const, meta };
     const { listeners, ignored } = uniqueListeners(spec.listeners, (raw) => readListener(raw, owner, gateway.meta, inputs));
+    // Frontend validation is per port of the Gateway, whoever declares the listener: a
+    // ListenerSet listener on a validated port is validated the same way.
+    if (applyFrontendValidation(gateway.frontend, listeners, gateway.meta, inputs)) gateway.insecureFrontendFallback = true;
     gateway.listenerSets.push({ meta, gateway, problem, listeners, ignoredListeners: ignored });
   }
 }

@@ -2,7 +2,8 @@
  * WeirParameters: resolution of GatewayClass and Gateway parametersRefs into the settings the
  * dataplane config (XFCC, trusted hops) and the infra provisioner (image, replicas, ...) use.
  */
-import type { Xfcc } from '../../api-types/dataplane-config.ts';
+import { getCiphers } from 'node:tls';
+import { DEFAULT_PATH_POLICY, DEFAULT_TLS_POLICY, type PathPolicy, type TlsPolicy, type Xfcc } from '../../api-types/dataplane-config.ts';
 import type { ParametersReference, WeirParameters } from '../../api-types/gateway-api/index.ts';
 import { WEIR_PARAMETERS_GROUP, WEIR_PARAMETERS_KIND } from '../../api-types/gateway-api/weir-parameters.ts';
 import type { Problem } from './conditions.ts';
@@ -21,15 +22,22 @@ export interface DeploymentParameters {
   readonly serviceType?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 }
 
+/** Request hardening for the dataplane config; a policy is undefined while every field keeps its default. */
+export interface HardeningParameters {
+  readonly pathPolicy?: PathPolicy;
+  readonly tlsPolicy?: TlsPolicy;
+}
+
 export interface ResolvedParameters {
   readonly xfcc: Xfcc;
   readonly trustedProxyHops: number;
   readonly deployment: DeploymentParameters;
+  readonly hardening: HardeningParameters;
 }
 
 export const DEFAULT_XFCC: Xfcc = { mode: 'SanitizeSet', subject: true, cert: false, chain: false, uri: true, dns: true };
 
-export const DEFAULT_PARAMETERS: ResolvedParameters = { xfcc: DEFAULT_XFCC, trustedProxyHops: 0, deployment: {} };
+export const DEFAULT_PARAMETERS: ResolvedParameters = { xfcc: DEFAULT_XFCC, trustedProxyHops: 0, deployment: {}, hardening: {} };
 
 const XFCC_MODES = ['Sanitize', 'ForwardOnly', 'AppendForward', 'SanitizeSet', 'AlwaysForwardOnly'] as const;
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
@@ -43,6 +51,8 @@ type ParametersLayer = {
   xfcc?: Partial<Xfcc>;
   trustedProxyHops?: number;
   deployment: DeploymentParameters;
+  pathPolicy?: Partial<PathPolicy>;
+  tlsPolicy?: Partial<TlsPolicy>;
 };
 
 /** `spec` is admitted unchecked (see WeirParameters in api-types), so it is read defensively here. */
@@ -98,7 +108,54 @@ function parseLayer(spec: unknown): ParametersLayer | Problem {
     deployment.serviceType = value;
   }
   layer.deployment = deployment;
-  return layer;
+  const hardening = parseHardening(spec, layer);
+  return hardening ?? layer;
+}
+
+const ESCAPED_SLASH_ACTIONS = ['Reject', 'Keep', 'Decode'] as const;
+const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+/** TLS 1.2 suite names OpenSSL knows (lower-case in Node's list); TLS 1.3 suites are always on. */
+const TLS12_SUITES = new Set(getCiphers().filter((suite) => !suite.startsWith('tls_')));
+
+/** spec.pathNormalization and spec.frontendTls into `layer`; a Problem when one is invalid. */
+function parseHardening(spec: unknown, layer: ParametersLayer): Problem | undefined {
+  const paths = field(spec, 'pathNormalization');
+  if (paths !== undefined) {
+    const policy: Partial<PathPolicy> = {};
+    const merge = field(paths, 'mergeSlashes');
+    if (merge !== undefined) {
+      const flag = bool(merge);
+      if (flag === undefined) return invalid('pathNormalization.mergeSlashes must be a boolean');
+      policy.mergeSlashes = flag;
+    }
+    const escaped = field(paths, 'escapedSlashes');
+    if (escaped !== undefined) {
+      const action = oneOf(escaped, ESCAPED_SLASH_ACTIONS);
+      if (action === undefined) return invalid(`unknown pathNormalization.escapedSlashes ${describe(escaped)}`);
+      policy.escapedSlashes = action;
+    }
+    layer.pathPolicy = policy;
+  }
+  const tls = field(spec, 'frontendTls');
+  if (tls !== undefined) {
+    const policy: { -readonly [K in keyof TlsPolicy]?: TlsPolicy[K] } = {};
+    const version = field(tls, 'minVersion');
+    if (version !== undefined) {
+      const known = oneOf(version, TLS_VERSIONS);
+      if (known === undefined) return invalid(`unknown frontendTls.minVersion ${describe(version)}`);
+      policy.minVersion = known;
+    }
+    const suites = field(tls, 'cipherSuites');
+    if (suites !== undefined) {
+      const names = Array.isArray(suites) ? suites.map((suite) => str(suite) ?? '') : [];
+      if (names.length === 0 || names.length > 64) return invalid('frontendTls.cipherSuites must list 1 to 64 suite names');
+      const unknown = names.find((suite) => !TLS12_SUITES.has(suite.toLowerCase()));
+      if (unknown !== undefined) return invalid(`frontendTls.cipherSuites: ${describe(unknown)} is not a TLS 1.2 cipher suite OpenSSL knows`);
+      policy.cipherSuites = names;
+    }
+    layer.tlsPolicy = policy;
+  }
+  return undefined;
 }
 
 function invalid(message: string): Problem {
@@ -140,13 +197,17 @@ export function mergeParameters(layers: readonly (ParametersLayer | undefined)[]
   let xfcc: Xfcc = DEFAULT_XFCC;
   let trustedProxyHops = DEFAULT_PARAMETERS.trustedProxyHops;
   let deployment: DeploymentParameters = {};
+  let pathPolicy: PathPolicy | undefined;
+  let tlsPolicy: TlsPolicy | undefined;
   for (const layer of layers) {
     if (layer === undefined) continue;
     if (layer.xfcc !== undefined) xfcc = { ...xfcc, ...layer.xfcc };
     if (layer.trustedProxyHops !== undefined) trustedProxyHops = layer.trustedProxyHops;
     deployment = { ...deployment, ...layer.deployment };
+    if (layer.pathPolicy !== undefined) pathPolicy = { ...(pathPolicy ?? DEFAULT_PATH_POLICY), ...layer.pathPolicy };
+    if (layer.tlsPolicy !== undefined) tlsPolicy = { ...(tlsPolicy ?? DEFAULT_TLS_POLICY), ...layer.tlsPolicy };
   }
-  return { xfcc, trustedProxyHops, deployment };
+  return { xfcc, trustedProxyHops, deployment, hardening: { ...(pathPolicy === undefined ? {} : { pathPolicy }), ...(tlsPolicy === undefined ? {} : { tlsPolicy }) } };
 }
 
 export { isProblem as isParametersProblem };

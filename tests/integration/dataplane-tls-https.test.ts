@@ -10,7 +10,9 @@ import t from 'tap';
 import type { Certificate, FrontendValidation, Xfcc } from '../../api-types/dataplane-config.ts';
 import { PortCertificates, SecureContextCache, type TlsListenerSpec } from '../../dataplane/tls/certificates.ts';
 import { createHttpsServer, currentCertificates, swapCertificates } from '../../dataplane/tls/https-server.ts';
-import { inspectTlsRequest } from '../../dataplane/tls/request-tls.ts';
+import { misdirected, requestHost } from '../../dataplane/decide.ts';
+import { connectionOf } from '../../dataplane/exchange.ts';
+import { XFCC_HEADER } from '../../dataplane/tls/xfcc.ts';
 import { XfccPolicy } from '../../dataplane/tls/xfcc.ts';
 import { createCertificateAuthority, createSelfSignedCertificate, type IssuedCertificate } from '../harness/pki.ts';
 
@@ -58,14 +60,18 @@ async function serve(t: Teardown, table: PortCertificates, xfcc: Xfcc = xfccConf
   const server = createHttpsServer(table, (req, res) => {
     const current = currentCertificates(server);
     if (current === undefined) throw new Error('no table');
-    const verdict = inspectTlsRequest(req, current, policy);
-    if (verdict.misdirected) {
+    // The TLS half of decide(): the host's listener must be the connection's, then XFCC.
+    const connection = connectionOf(req, true);
+    const host = requestHost(req);
+    const listener = host === undefined ? undefined : current.listenerForHost(host);
+    if (misdirected(listener === undefined ? undefined : { id: listener.id, tlsKey: listener.key }, true, connection) !== 'no') {
       res.writeHead(421);
       res.end();
       return;
     }
+    const client = connection.secure ? connection.tls?.client() : undefined;
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ xfcc: verdict.xfcc ?? null, version: req.httpVersion }));
+    res.end(JSON.stringify({ xfcc: policy.headerValue(req.headers[XFCC_HEADER], client) ?? null, version: req.httpVersion }));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -1,0 +1,400 @@
+/**
+ * The HTTP executor (HTTP/1.1, HTTP/2, gRPC): carries out what `decide` returned. A local answer
+ * is written as is; a forward plan becomes one `Exchange` per request and one `Attempt` per
+ * upstream try. Both are plain objects with prototype methods (no per-request closures) used
+ * directly as undici dispatch handlers, so bodies flow chunk by chunk with backpressure and
+ * nothing is buffered.
+ *
+ * The compiled config is read once when a request starts; a swap in the middle of a request
+ * does not affect it.
+ */
+import type { Http2ServerRequest } from 'node:http2';
+import { PassThrough, type Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { CompiledAction, CompiledBackend, CompiledCluster, RouteTarget } from './compile.ts';
+import { decide, PLAIN_CONNECTION, type ConnectionView, type ForwardPlan, type LocalAnswer } from './decide.ts';
+import { addActualResponseHeaders } from './filters/cors.ts';
+import { applyHeaderModifier, stripResponseHopByHop, type HeaderMap } from './filters/headers.ts';
+import { isGrpcRequest, respondTrailersOnly, sendGrpcError } from './grpc/errors.ts';
+import type { ServerReply, ServerRequest } from './listeners.ts';
+import { localMessage, sendLocal } from './local-answers.ts';
+import type { ProxyContext } from './proxy-context.ts';
+import type { RequestStats } from './telemetry/metrics.ts';
+import { Tracing, type Span } from './telemetry/tracing.ts';
+import { connectionTls, tlsSocketOf } from './tls/client-validation.ts';
+import type { Upstream } from './upstreams.ts';
+
+/** Errors we abort upstream attempts with, to tell our own aborts from network failures. */
+class ProxyAbort extends Error {
+  readonly kind: 'request-timeout' | 'backend-timeout' | 'client-gone' | 'retry';
+  constructor(kind: ProxyAbort['kind']) {
+    super(kind);
+    this.kind = kind;
+  }
+}
+
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNRESET_BEFORE_CONNECT']);
+
+export function isConnectError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && CONNECT_ERRORS.has(code);
+}
+
+/** The connection facts `decide` needs, from the request's socket. */
+export function connectionOf(req: ServerRequest, secure: boolean): ConnectionView {
+  if (!secure) return tlsSocketOf(req) === undefined ? PLAIN_CONNECTION : { secure: true, tls: undefined };
+  const socket = tlsSocketOf(req);
+  return { secure: true, tls: socket === undefined ? undefined : connectionTls(socket) };
+}
+
+/** Handles one request on `port` (`secure`: an HTTPS port). */
+export function handleRequest(context: ProxyContext, req: ServerRequest, res: ServerReply, port: number, secure: boolean): void {
+  new Exchange(context, req, res).start(port, secure);
+}
+
+function hasBody(req: ServerRequest): boolean {
+  // HTTP/2 needs no length or chunking to carry a body: only END_STREAM on the headers says none.
+  if (req.httpVersionMajor === 2) return !(req as Http2ServerRequest).stream.endAfterHeaders;
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+const discardHandler: Dispatcher.DispatchHandler = {
+  onRequestStart() {},
+  onResponseStart() {},
+  onResponseData() {},
+  onResponseEnd() {},
+  onResponseError() {},
+};
+
+function hasAny(record: object): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
+class Exchange {
+  private readonly proxy: ProxyContext;
+  private readonly req: ServerRequest;
+  private readonly res: ServerReply;
+  private readonly startedAt = performance.now();
+  private stats: RequestStats | undefined;
+  private action: CompiledAction | undefined;
+  private backend: CompiledBackend | undefined;
+  private cluster: CompiledCluster | undefined;
+  private method = 'GET';
+  private path = '/';
+  private headers: HeaderMap | undefined;
+  private body: Readable | null = null;
+  private replayable = true;
+  private retriesLeft = 0;
+  private tried: Upstream[] | undefined;
+  private attempt: Attempt | undefined;
+  private requestTimer: NodeJS.Timeout | undefined;
+  private finished = false;
+  private span: Span | undefined;
+  private target: RouteTarget | undefined;
+  private trailersOnly = false;
+
+  constructor(proxy: ProxyContext, req: ServerRequest, res: ServerReply) {
+    this.proxy = proxy;
+    this.req = req;
+    this.res = res;
+  }
+
+  start(port: number, secure: boolean): void {
+    const { proxy, req, res } = this;
+    proxy.requestStarted();
+    res.once('close', this.onClientClose);
+    const decision = decide(proxy.source.current, req, port, connectionOf(req, secure));
+    this.method = req.method ?? 'GET';
+    this.target = decision.target;
+    this.stats = decision.stats;
+    if (proxy.tracing !== undefined && decision.path !== undefined) {
+      const target = decision.target;
+      this.span = proxy.tracing.startServer(target === undefined ? this.method : `${this.method} ${target.action.route}`, req.headers, {
+        'http.request.method': this.method,
+        'url.path': decision.path,
+        'server.port': port,
+      });
+    }
+    if (decision.kind === 'local') {
+      this.answer(decision.status, decision.headers, decision.closeConnection);
+      return;
+    }
+    this.forward(decision);
+  }
+
+  private forward(plan: ForwardPlan): void {
+    const { req } = this;
+    const action = plan.action;
+    this.action = action;
+    this.backend = plan.backend;
+    this.cluster = plan.cluster;
+    this.path = plan.upstreamPath;
+    this.headers = plan.headers;
+    if (hasBody(req)) {
+      this.replayable = false;
+      // undici destroys a body stream on failure; giving it our own stream keeps the client's
+      // socket alive so we can still answer with an error status.
+      this.body = req.pipe(new PassThrough());
+    }
+    if (action.mirrors.length > 0) this.mirror(action, plan.headers);
+    this.retriesLeft = action.retry?.attempts ?? 0;
+    if (action.requestTimeoutMs !== undefined) {
+      this.requestTimer = setTimeout(this.onRequestTimeout, action.requestTimeoutMs);
+    }
+    this.send();
+  }
+
+  private mirror(action: CompiledAction, headers: HeaderMap): void {
+    const now = performance.now();
+    for (const mirror of action.mirrors) {
+      if (mirror.percent < 100 && Math.random() * 100 >= mirror.percent) continue;
+      const upstream = mirror.cluster.supported ? mirror.cluster.endpoints.pick(undefined, now) : undefined;
+      if (upstream === undefined) continue;
+      let body: Readable | null = null;
+      if (this.body !== null) {
+        const copy = new PassThrough();
+        copy.on('error', () => undefined);
+        this.req.pipe(copy);
+        body = copy;
+      }
+      try {
+        upstream.pool.dispatch({ method: this.method, path: this.path, headers: { ...headers }, body }, discardHandler);
+      } catch (error) {
+        this.proxy.log.debug({ err: error, cluster: mirror.cluster.id }, 'mirror dispatch failed');
+      }
+    }
+  }
+
+  /** Starts an attempt on an endpoint not yet tried for this request. */
+  private send(): void {
+    const cluster = this.cluster as CompiledCluster;
+    const upstream = cluster.endpoints.pick(this.tried, performance.now());
+    if (upstream === undefined) {
+      // Every endpoint refused a connection (or there is none).
+      if (this.tried === undefined) this.answer(503);
+      else this.retry(503, 'connect');
+      return;
+    }
+    const headers = this.headers as HeaderMap;
+    const attempt = new Attempt(this, upstream);
+    this.attempt = attempt;
+    const tracing = this.proxy.tracing;
+    if (tracing !== undefined && this.span !== undefined) {
+      attempt.span = tracing.startClient(this.span, this.method, { 'server.address': upstream.origin, 'http.request.method': this.method });
+      tracing.inject(attempt.span, headers);
+    }
+    const timeout = (this.action as CompiledAction).backendTimeoutMs;
+    if (timeout !== undefined) attempt.timer = setTimeout(() => { attempt.abort(new ProxyAbort('backend-timeout')); }, timeout);
+    try {
+      upstream.pool.dispatch({ method: this.method, path: this.path, headers, body: this.body }, attempt);
+    } catch (error) {
+      this.attemptFailed(attempt, error as Error);
+    }
+  }
+
+  responseStart(attempt: Attempt, status: number, headers: HeaderMap): boolean {
+    if (attempt !== this.attempt || this.finished) return false;
+    const retry = (this.action as CompiledAction).retry;
+    if (retry !== undefined && this.retriesLeft > 0 && this.replayable && retry.codes.has(status)) {
+      attempt.discarding = true;
+      return true;
+    }
+    const action = this.action as CompiledAction;
+    const backend = this.backend as CompiledBackend;
+    stripResponseHopByHop(headers);
+    if (action.responseHeaders !== undefined) applyHeaderModifier(headers, action.responseHeaders);
+    if (backend.responseHeaders !== undefined) applyHeaderModifier(headers, backend.responseHeaders);
+    if (action.cors !== undefined) addActualResponseHeaders(action.cors, this.req.headers.origin, headers);
+    if (headers['grpc-status'] !== undefined) {
+      // gRPC puts grpc-status in the headers only in a trailers-only response: no body follows.
+      respondTrailersOnly(this.res, status, headers);
+      this.trailersOnly = true;
+      return true;
+    }
+    this.res.writeHead(status, headers);
+    return true;
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.trailersOnly || this.res.write(chunk);
+  }
+
+  readonly onDrain = (): void => {
+    this.attempt?.resume();
+  };
+
+  waitForDrain(): void {
+    this.res.once('drain', this.onDrain);
+  }
+
+  responseEnd(attempt: Attempt, trailers: Record<string, string | string[] | undefined> | undefined): void {
+    attempt.finish('response');
+    if (attempt !== this.attempt || this.finished) return;
+    if (attempt.discarding) {
+      this.retry(attempt.status, 'status');
+      return;
+    }
+    // Trailers (gRPC's grpc-status) pass through; HTTP/1.1 clients get them after a chunked body.
+    if (!this.trailersOnly) {
+      if (trailers !== undefined && hasAny(trailers)) this.res.addTrailers(trailers);
+      this.res.end();
+    }
+    this.finish(attempt.status);
+  }
+
+  attemptFailed(attempt: Attempt, error: Error): void {
+    const abort = error instanceof ProxyAbort ? error : undefined;
+    attempt.finish(abort?.kind === 'backend-timeout' ? 'timeout' : isConnectError(error) ? 'connect_error' : 'error', error.message);
+    if (attempt !== this.attempt || this.finished || abort?.kind === 'client-gone' || abort?.kind === 'request-timeout') return;
+    const backend = this.backend as CompiledBackend;
+    if (this.res.headersSent && !attempt.discarding) {
+      // The response is already streaming; all we can do is cut it.
+      this.res.destroy(error);
+      this.finish(attempt.status === 0 ? 502 : attempt.status);
+      return;
+    }
+    if (abort === undefined && isConnectError(error)) {
+      backend.stats.connectError();
+      attempt.upstream.eject(performance.now());
+      if (this.replayable) {
+        // Nothing reached the backend: moving to another endpoint is always safe.
+        (this.tried ??= []).push(attempt.upstream);
+        this.send();
+        return;
+      }
+      this.answer(503);
+      return;
+    }
+    if (abort?.kind === 'backend-timeout') this.retry(504, 'status');
+    else this.retry(502, 'error');
+  }
+
+  /**
+   * Tries again after a retryable outcome, or answers with `status` when no retry is left:
+   * `status` retries need the code listed, `connect` retries need `connectionErrors`, and a
+   * backend that broke the connection mid-request counts as a 502.
+   */
+  private retry(status: number, cause: 'status' | 'connect' | 'error'): void {
+    const retry = (this.action as CompiledAction).retry;
+    const allowed =
+      retry !== undefined &&
+      (cause === 'connect' ? retry.connectionErrors : retry.codes.has(status) || (cause === 'error' && retry.connectionErrors));
+    if (!allowed || this.retriesLeft <= 0 || !this.replayable) {
+      this.answer(status);
+      return;
+    }
+    const attemptNumber = retry.attempts - this.retriesLeft;
+    this.retriesLeft--;
+    this.tried = undefined;
+    const delay = retry.backoffMs * 2 ** attemptNumber * (0.5 + Math.random() / 2);
+    if (delay < 1) this.send();
+    else setTimeout(() => { if (!this.finished) this.send(); }, delay);
+  }
+
+  private readonly onRequestTimeout = (): void => {
+    this.requestTimer = undefined;
+    this.attempt?.abort(new ProxyAbort('request-timeout'));
+    if (this.res.headersSent) {
+      this.res.destroy();
+      this.finish(504);
+    } else {
+      this.answer(504);
+    }
+  };
+
+  private readonly onClientClose = (): void => {
+    if (this.finished) return;
+    this.attempt?.abort(new ProxyAbort('client-gone'));
+    this.body?.destroy();
+    this.finish(499);
+  };
+
+  /**
+   * Answers from the dataplane itself; errors to gRPC requests are gRPC-shaped. `close` says
+   * which connections end after the answer (HTTP/2: GOAWAY, letting other streams finish).
+   */
+  private answer(status: number, headers?: HeaderMap, close: LocalAnswer['closeConnection'] = 'never'): void {
+    if (this.finished) return;
+    const http2 = this.req.httpVersionMajor === 2;
+    if (status >= 400 && headers === undefined && (this.target?.grpc === true || isGrpcRequest(this.req.headers))) {
+      sendGrpcError(this.res, status, localMessage(status));
+    } else {
+      sendLocal(this.res, status, headers, close !== 'never' && !http2);
+    }
+    if (close === 'all' && http2) (this.req as Http2ServerRequest).stream.session?.close();
+    this.finish(status);
+  }
+
+  private finish(status: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.requestTimer !== undefined) clearTimeout(this.requestTimer);
+    this.stats?.record(status, (performance.now() - this.startedAt) / 1000);
+    if (this.span !== undefined) Tracing.end(this.span, status);
+    this.proxy.requestEnded();
+  }
+}
+
+class Attempt implements Dispatcher.DispatchHandler {
+  readonly exchange: Exchange;
+  readonly upstream: Upstream;
+  controller: Dispatcher.DispatchController | undefined;
+  pendingAbort: Error | undefined;
+  timer: NodeJS.Timeout | undefined;
+  span: Span | undefined;
+  status = 0;
+  discarding = false;
+  private done = false;
+
+  constructor(exchange: Exchange, upstream: Upstream) {
+    this.exchange = exchange;
+    this.upstream = upstream;
+  }
+
+  abort(reason: Error): void {
+    if (this.done) return;
+    if (this.controller === undefined) this.pendingAbort = reason;
+    else this.controller.abort(reason);
+  }
+
+  resume(): void {
+    this.controller?.resume();
+  }
+
+  finish(result: 'response' | 'connect_error' | 'error' | 'timeout', error?: string): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.span !== undefined) Tracing.end(this.span, this.status, result === 'response' ? undefined : error ?? result);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.pendingAbort !== undefined) controller.abort(this.pendingAbort);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return;
+    this.controller = controller;
+    this.status = statusCode;
+    if (!this.exchange.responseStart(this, statusCode, headers as HeaderMap)) controller.abort(new ProxyAbort('retry'));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.discarding) return;
+    if (!this.exchange.write(chunk)) {
+      controller.pause();
+      this.exchange.waitForDrain();
+    }
+  }
+
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+    this.exchange.responseEnd(this, trailers);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.exchange.attemptFailed(this, error);
+  }
+}
