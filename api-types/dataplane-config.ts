@@ -16,6 +16,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Limits } from './limits.ts';
 
 /** Bumped on any incompatible change; a dataplane rejects a schema it does not know. */
 export const DATAPLANE_CONFIG_SCHEMA = 'weir.dev/dataplane-config/v1';
@@ -390,6 +391,8 @@ export const DataplaneConfig = Type.Object({
   xfcc: Xfcc,
   /** How many proxies in front of the Gateway are trusted to set X-Forwarded-For/-Proto/-Host. */
   trustedProxyHops: Type.Integer({ minimum: 0, maximum: 16 }),
+  /** Client and backend resource limits (see limits.ts); absent fields take the dataplane's defaults. */
+  limits: Type.Optional(Limits),
 });
 export type DataplaneConfig = Static<typeof DataplaneConfig>;
 

@@ -127,6 +127,7 @@ export class ConfigBuilder {
       caBundles: this.#caBundles,
       xfcc: this.#gateway.parameters.xfcc,
       trustedProxyHops: this.#gateway.parameters.trustedProxyHops,
+      ...(Object.keys(this.#gateway.parameters.limits).length === 0 ? {} : { limits: this.#gateway.parameters.limits }),
     };
   }
 }

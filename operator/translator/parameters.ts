@@ -3,9 +3,11 @@
  * dataplane config (XFCC, trusted hops) and the infra provisioner (image, replicas, ...) use.
  */
 import type { Xfcc } from '../../api-types/dataplane-config.ts';
+import type { Limits } from '../../api-types/limits.ts';
 import { WEIR_PARAMETERS_GROUP, WEIR_PARAMETERS_KIND } from '../../api-types/gateway-api/weir-parameters.ts';
 import type { Problem } from './conditions.ts';
 import { Reason } from './conditions.ts';
+import { parseDuration } from './durations.ts';
 import { key, type Entry } from './meta.ts';
 import { asRecord, bool, describe, field, int, name, str, stringMap } from './read.ts';
 
@@ -23,12 +25,14 @@ export interface DeploymentParameters {
 export interface ResolvedParameters {
   readonly xfcc: Xfcc;
   readonly trustedProxyHops: number;
+  /** Only the limits some WeirParameters set; the dataplane defaults the rest. */
+  readonly limits: Limits;
   readonly deployment: DeploymentParameters;
 }
 
 export const DEFAULT_XFCC: Xfcc = { mode: 'SanitizeSet', subject: true, cert: false, chain: false, uri: true, dns: true };
 
-export const DEFAULT_PARAMETERS: ResolvedParameters = { xfcc: DEFAULT_XFCC, trustedProxyHops: 0, deployment: {} };
+export const DEFAULT_PARAMETERS: ResolvedParameters = { xfcc: DEFAULT_XFCC, trustedProxyHops: 0, limits: {}, deployment: {} };
 
 const XFCC_MODES = ['Sanitize', 'ForwardOnly', 'AppendForward', 'SanitizeSet', 'AlwaysForwardOnly'] as const;
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
@@ -41,8 +45,43 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | und
 type ParametersLayer = {
   xfcc?: Partial<Xfcc>;
   trustedProxyHops?: number;
+  limits?: Limits;
   deployment: DeploymentParameters;
 };
+
+/** `spec.limits` fields: durations (GEP-2257 strings) and counts, with the config field each sets. */
+const LIMIT_DURATIONS = [
+  ['headersTimeout', 'headersTimeoutMs'],
+  ['requestReceiveTimeout', 'requestReceiveTimeoutMs'],
+  ['idleTimeout', 'idleTimeoutMs'],
+  ['tunnelIdleTimeout', 'tunnelIdleTimeoutMs'],
+] as const;
+const LIMIT_COUNTS = [
+  ['maxConnections', 'maxConnections', 1, 1_000_000],
+  ['http2MaxConcurrentStreams', 'http2MaxConcurrentStreams', 1, 10_000],
+  ['backendMaxConnections', 'backendMaxConnections', 1, 1_000_000],
+  ['backendMaxPendingRequests', 'backendMaxPendingRequests', 0, 1_000_000],
+] as const;
+
+function parseLimits(raw: unknown): Limits | Problem {
+  if (asRecord(raw) === undefined) return invalid('limits must be an object');
+  const limits: { -readonly [K in keyof Limits]: Limits[K] } = {};
+  for (const [source, target] of LIMIT_DURATIONS) {
+    const value = field(raw, source);
+    if (value === undefined) continue;
+    const ms = parseDuration(value);
+    if (ms === undefined || ms === 0) return invalid(`limits.${source} must be a non-zero duration such as 10s, got ${describe(value)}`);
+    limits[target] = ms;
+  }
+  for (const [source, target, minimum, maximum] of LIMIT_COUNTS) {
+    const value = field(raw, source);
+    if (value === undefined) continue;
+    const count = int(value);
+    if (count === undefined || count < minimum || count > maximum) return invalid(`limits.${source} must be an integer from ${minimum} to ${maximum}`);
+    limits[target] = count;
+  }
+  return limits;
+}
 
 function parseLayer(object: unknown): ParametersLayer | Problem {
   const spec = field(object, 'spec');
@@ -72,6 +111,12 @@ function parseLayer(object: unknown): ParametersLayer | Problem {
     const value = int(hops);
     if (value === undefined || value < 0 || value > 16) return invalid('trustedProxyHops must be an integer from 0 to 16');
     layer.trustedProxyHops = value;
+  }
+  const limits = field(spec, 'limits');
+  if (limits !== undefined) {
+    const parsed = parseLimits(limits);
+    if (isProblem(parsed)) return parsed;
+    layer.limits = parsed;
   }
   const deployment: { -readonly [K in keyof DeploymentParameters]: DeploymentParameters[K] } = {};
   const image = field(spec, 'image');
@@ -104,7 +149,7 @@ function invalid(message: string): Problem {
   return { reason: Reason.InvalidParameters, message: `WeirParameters: ${message}` };
 }
 
-function isProblem(value: ParametersLayer | Problem): value is Problem {
+function isProblem(value: object): value is Problem {
   return 'reason' in value;
 }
 
@@ -139,14 +184,16 @@ export class ParametersIndex {
 export function mergeParameters(layers: readonly (ParametersLayer | undefined)[]): ResolvedParameters {
   let xfcc: Xfcc = DEFAULT_XFCC;
   let trustedProxyHops = DEFAULT_PARAMETERS.trustedProxyHops;
+  let limits: Limits = {};
   let deployment: DeploymentParameters = {};
   for (const layer of layers) {
     if (layer === undefined) continue;
     if (layer.xfcc !== undefined) xfcc = { ...xfcc, ...layer.xfcc };
     if (layer.trustedProxyHops !== undefined) trustedProxyHops = layer.trustedProxyHops;
+    if (layer.limits !== undefined) limits = { ...limits, ...layer.limits };
     deployment = { ...deployment, ...layer.deployment };
   }
-  return { xfcc, trustedProxyHops, deployment };
+  return { xfcc, trustedProxyHops, limits, deployment };
 }
 
 export { isProblem as isParametersProblem };
