@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DataplaneConfig, HttpListener, HttpsListener, PathModifier, PublishedConfig, RequestRedirect, RuleAction, Cluster } from '../api-types/dataplane-config.ts';
+import { resolveLimits, type ResolvedLimits } from '../api-types/limits.ts';
 import { WeightedPicker } from './balancer.ts';
 import { compileCors, type CompiledCors } from './filters/cors.ts';
 import { compileHeaderModifier, type CompiledHeaderModifier } from './filters/headers.ts';
@@ -18,7 +19,7 @@ import type { DataplaneMetrics, RequestStats } from './telemetry/metrics.ts';
 import { backendTlsOptions } from './tls/backend.ts';
 import { PortCertificates, SecureContextCache, type TlsListenerSpec } from './tls/certificates.ts';
 import { XfccPolicy } from './tls/xfcc.ts';
-import { EndpointSet, type Upstream, type UpstreamRegistry, type UpstreamTls, type WireProtocol } from './upstreams.ts';
+import { EndpointSet, type EndpointCaps, type Upstream, type UpstreamRegistry, type UpstreamTls, type WireProtocol } from './upstreams.ts';
 
 export interface CompiledCluster {
   readonly id: string;
@@ -105,6 +106,8 @@ export interface CompiledConfig {
   /** x-forwarded-client-cert handling (DataplaneConfig.xfcc). */
   readonly xfcc: XfccPolicy;
   readonly notFoundStats: RequestStats;
+  /** The Gateway's limits, every unset one at its default. */
+  readonly limits: ResolvedLimits;
 }
 
 export interface CompileContext {
@@ -153,10 +156,12 @@ export async function compileConfig(published: PublishedConfig, context: Compile
   const slicer = new Slicer(context.sliceMs ?? 5);
   const { config } = published;
   const live = new Set<Upstream>();
+  const limits = resolveLimits(config.limits);
+  const caps: EndpointCaps = { maxConnections: limits.backendMaxConnections, maxPending: limits.backendMaxPendingRequests };
 
   const clusters = new Map<string, CompiledCluster>();
   for (const cluster of config.clusters) {
-    clusters.set(cluster.id, compileCluster(cluster, upstreamTls(cluster, config), context.upstreams, live));
+    clusters.set(cluster.id, compileCluster(cluster, upstreamTls(cluster, config), caps, context.upstreams, live));
     await slicer.maybeYield();
   }
 
@@ -196,6 +201,7 @@ export async function compileConfig(published: PublishedConfig, context: Compile
     upstreams: live,
     xfcc: new XfccPolicy(config.xfcc),
     notFoundStats: context.metrics.stats('', '', ''),
+    limits,
   };
 }
 
@@ -208,14 +214,14 @@ function portCertificates(port: number, listeners: readonly (HttpListener | Http
   return new PortCertificates(port, specs, config, cache);
 }
 
-function compileCluster(cluster: Cluster, tls: UpstreamTls | undefined, registry: UpstreamRegistry, live: Set<Upstream>): CompiledCluster {
+function compileCluster(cluster: Cluster, tls: UpstreamTls | undefined, caps: EndpointCaps, registry: UpstreamRegistry, live: Set<Upstream>): CompiledCluster {
   const supported = cluster.protocol !== 'tcp';
   const endpointSet = (protocol: WireProtocol): EndpointSet => {
     if (!supported) return new EndpointSet([], []);
     const ready: Upstream[] = [];
     const notReady: Upstream[] = [];
     for (const endpoint of cluster.endpoints) {
-      const upstream = registry.acquire(protocol, endpoint.address, endpoint.port, tls);
+      const upstream = registry.acquire(protocol, endpoint.address, endpoint.port, caps, tls);
       live.add(upstream);
       (endpoint.ready ? ready : notReady).push(upstream);
     }

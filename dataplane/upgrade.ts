@@ -127,9 +127,15 @@ export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Dup
     },
     onRequestUpgrade(_controller, statusCode, responseHeaders, upstreamSocket) {
       answered = true;
-      // An upgraded connection lives as long as its peers want: no idle timeout from the server
-      // it was accepted by (HTTPS ports time idle HTTP/1.1 connections out).
-      (socket as Partial<Socket>).setTimeout?.(0);
+      // A tunnel lives while bytes flow either way; silent in both directions for the tunnel idle
+      // timeout (not the HTTP idle timeout of the server it was accepted by), it is closed.
+      const idle = (): void => {
+        if (!socket.destroyed) proxy.metrics?.clientClosed(port, 'tunnel_idle');
+        socket.destroy();
+        upstreamSocket.destroy();
+      };
+      (socket as Partial<Socket>).setTimeout?.(config.limits.tunnelIdleTimeoutMs, idle);
+      (upstreamSocket as Partial<Socket>).setTimeout?.(config.limits.tunnelIdleTimeoutMs, idle);
       const out = { ...(responseHeaders as HeaderMap) };
       writeHead(socket, statusCode, 'Switching Protocols', out);
       if (head.length > 0) upstreamSocket.write(head);

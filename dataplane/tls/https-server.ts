@@ -20,13 +20,23 @@ function serverSettings(port: PortCertificates): { requestCert: boolean; rejectU
   return { ...port.defaultContextOptions, ...port.clientCertificates };
 }
 
-export function createHttpsServer(port: PortCertificates, handler: HttpsRequestHandler): Http2SecureServer {
+/** Limits fixed when the server is created (the listener set adjusts the others on the live server). */
+export interface HttpsServerLimits {
+  /** A TLS handshake not finished by then is dropped. */
+  readonly handshakeTimeoutMs: number;
+  /** How often HTTP/1.1 connections are checked against the headers and request timeouts. */
+  readonly connectionsCheckingIntervalMs: number;
+  readonly maxConcurrentStreams: number;
+}
+
+export function createHttpsServer(port: PortCertificates, handler: HttpsRequestHandler, limits?: HttpsServerLimits): Http2SecureServer {
   const server = createSecureServer({
     ...serverSettings(port),
     allowHTTP1: true,
     ALPNProtocols: ['h2', 'http/1.1'],
     minVersion: MIN_TLS_VERSION,
-    settings: { enablePush: false },
+    settings: { enablePush: false, ...(limits === undefined ? {} : { maxConcurrentStreams: limits.maxConcurrentStreams }) },
+    ...(limits === undefined ? {} : { handshakeTimeout: limits.handshakeTimeoutMs, connectionsCheckingInterval: limits.connectionsCheckingIntervalMs }),
     SNICallback(this: unknown, servername: string, done: (error: Error | null, context?: SecureContext) => void) {
       const table = tables.get(server);
       if (table === undefined) {
