@@ -12,6 +12,7 @@
 import { hostname } from 'node:os';
 import { Dataplane } from './dataplane.ts';
 import { createLogger } from './telemetry/log.ts';
+import { installProcessGuard } from './telemetry/process-guard.ts';
 import { tracingFromEnv } from './telemetry/tracing.ts';
 
 function required(name: string): string {
@@ -29,11 +30,21 @@ function integer(name: string, fallback: number): number {
 }
 
 const log = createLogger();
+let dataplane: Dataplane | undefined;
 try {
+  const drainTimeoutMs = integer('WEIR_DRAIN_TIMEOUT_MS', 30_000);
+  const shutdownDelayMs = integer('WEIR_SHUTDOWN_DELAY_MS', 0);
+  installProcessGuard({
+    log,
+    count: (kind) => dataplane?.metrics.fatalErrors.labels({ kind }).inc(),
+    shutdown: async () => { await dataplane?.stop(); },
+    // The shutdown delay, the drain, and a little for Redis and tracing.
+    shutdownTimeoutMs: shutdownDelayMs + drainTimeoutMs + 5_000,
+  });
   const [namespace, name, ...rest] = required('WEIR_GATEWAY').split('/');
   if (namespace === undefined || name === undefined || namespace === '' || name === '' || rest.length > 0) throw new Error('WEIR_GATEWAY must be <namespace>/<name>');
   const podName = process.env.POD_NAME ?? hostname();
-  const dataplane = await Dataplane.start({
+  dataplane = await Dataplane.start({
     redisUrl: required('REDIS_URL'),
     gateway: { namespace, name },
     podName,
@@ -43,13 +54,14 @@ try {
     adminPort: integer('WEIR_ADMIN_PORT', 9090),
     tracing: tracingFromEnv(process.env, { 'service.instance.id': podName, 'weir.gateway': `${namespace}/${name}` }),
     processMetrics: true,
-    shutdownDelayMs: integer('WEIR_SHUTDOWN_DELAY_MS', 0),
-    drainTimeoutMs: integer('WEIR_DRAIN_TIMEOUT_MS', 30_000),
+    shutdownDelayMs,
+    drainTimeoutMs,
   });
-  log.info({ gateway: `${namespace}/${name}`, pod: podName, adminPort: dataplane.adminPort }, 'dataplane started');
+  const started = dataplane;
+  log.info({ gateway: `${namespace}/${name}`, pod: podName, adminPort: started.adminPort }, 'dataplane started');
   const onSignal = (signal: string): void => {
     log.info({ signal }, 'signal received, draining');
-    dataplane.stop().then(
+    started.stop().then(
       () => process.exit(0),
       (error: unknown) => {
         log.error({ err: error }, 'shutdown failed');

@@ -13,6 +13,7 @@
  *   LOG_LEVEL
  */
 import { hostname } from 'node:os';
+import { installProcessGuard } from '../dataplane/telemetry/process-guard.ts';
 import { createOperatorLogger } from './log.ts';
 import { KubernetesOperator } from './kubernetes-operator.ts';
 
@@ -48,6 +49,8 @@ export async function runOperator(): Promise<void> {
         ? {}
         : { provisioning: { image, redisUrl: process.env.WEIR_DATAPLANE_REDIS_URL ?? redisUrl, serviceType: serviceType(process.env.WEIR_SERVICE_TYPE) } }),
     });
+    // The operator has no metrics endpoint: its fatal errors are counted by the restarts they cause.
+    installProcessGuard({ log, shutdown: () => operator.stop(), shutdownTimeoutMs: 10_000 });
     const shutdown = (signal: string): void => {
       log.info({ signal }, 'shutting down');
       operator.stop().then(

@@ -25,6 +25,7 @@ export class DataplaneMetrics {
   readonly upstreamAttempts: Counter<'backend' | 'result'>;
   readonly upstreamOverflows: Counter<'backend'>;
   readonly clientCloses: Counter<'port' | 'reason'>;
+  readonly fatalErrors: Counter<'kind'>;
   readonly configVersion: Gauge;
   readonly configApplies: Counter;
   readonly configRejects: Counter;
@@ -67,6 +68,12 @@ export class DataplaneMetrics {
       name: 'weir_client_connections_closed_total',
       help: 'Client connections, HTTP/2 sessions and tunnels closed or refused by a limit, by listener port and reason (max_connections, headers_timeout, request_timeout, handshake_timeout, header_overflow, malformed, rapid_reset, tunnel_idle).',
       labelNames: ['port', 'reason'],
+      registers,
+    });
+    this.fatalErrors = new Counter({
+      name: 'weir_process_fatal_errors_total',
+      help: 'Exceptions and promise rejections nothing handled; each one shuts the process down (exit status 1).',
+      labelNames: ['kind'],
       registers,
     });
     this.configVersion = new Gauge({ name: 'weir_config_version', help: 'Version of the configuration being served (0 before the first).', registers });
