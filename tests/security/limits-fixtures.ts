@@ -91,12 +91,12 @@ export function drip(socket: Socket, text: string, intervalMs: number): void {
  * affected" measurement.
  */
 export function latencyProbe(port: number, path = '/probe', everyMs = 50): { stop(): Promise<{ worstMs: number; count: number; failures: string[] }> } {
-  let stopped = false;
+  const state = { stopped: false };
   let worstMs = 0;
   let count = 0;
   const failures: string[] = [];
   const loop = (async () => {
-    while (!stopped) {
+    while (!state.stopped) {
       const started = performance.now();
       try {
         const answer = await oneRequest(port, `GET ${path} HTTP/1.1\r\nhost: probe.example.test\r\nconnection: close\r\n\r\n`);
@@ -111,7 +111,7 @@ export function latencyProbe(port: number, path = '/probe', everyMs = 50): { sto
   })();
   return {
     async stop() {
-      stopped = true;
+      state.stopped = true;
       await loop;
       return { worstMs, count, failures };
     },
