@@ -54,13 +54,16 @@ function closeOnRapidReset(session: Http2Session, onRapidReset: () => void): voi
   let earlyResets = 0;
   session.on('stream', (stream: ServerHttp2Stream) => {
     streams++;
-    // 'aborted' fires when the peer resets a stream whose writable side we have not ended.
-    stream.once('aborted', () => {
-      if (stream.headersSent || session.destroyed) return;
+    // CANCEL is what a client sends to abandon a stream; the dataplane never resets a client's
+    // stream with it. ('aborted' would miss streams whose writable side was already ending.)
+    stream.once('close', () => {
+      if (stream.rstCode !== constants.NGHTTP2_CANCEL || stream.headersSent || session.destroyed) return;
       earlyResets++;
       if (earlyResets >= RAPID_RESET_MIN_RESETS && earlyResets * 2 >= streams) {
         onRapidReset();
-        session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        // (destroy(undefined, code) would send NO_ERROR: its first parameter defaults to a code.)
+        session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        session.destroy();
       }
     });
   });
