@@ -1,8 +1,11 @@
-// The process-level guard of the dataplane entry point: an exception or rejection that nothing
+// The process-level guard of the entry points (dataplane, weir standalone): an exception or rejection that nothing
 // handled is logged as fatal, counted in /metrics, and the process drains and exits with 1
 // instead of dying mid-request.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { request } from 'undici';
 import { freePorts, poll, redis } from '../harness/index.ts';
@@ -52,3 +55,27 @@ for (const fault of ['rejection', 'exception'] as const) {
     t.ok(lines.some((line) => line.msg === 'stopped'), 'the dataplane shut down in order before exiting');
   });
 }
+
+t.test('weir standalone: an unhandled rejection is logged as fatal and ends the process with status 1', async (t) => {
+  const [port] = (await freePorts(1)) as [number];
+  const dir = mkdtempSync(join(tmpdir(), 'weir-guard-'));
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }); });
+  writeFileSync(join(dir, 'gateway.yaml'), readFileSync('config/samples/quickstart/00-gateway.yaml', 'utf8').replace('port: 8080', `port: ${port}`));
+  const child = spawn(process.execPath, ['--import', './tests/security/fixtures/fault-on-signal.ts', 'operator/cli/weir.ts', 'standalone', '-f', dir], {
+    env: { ...process.env, WEIR_TEST_FAULT: 'rejection', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  await poll(() => (output.includes('Gateway default/demo') ? true : undefined), { what: 'standalone serving', timeoutMs: 30_000 });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  child.kill('SIGUSR2');
+  const [code] = await exited;
+  t.equal(code, 1, 'exit status 1');
+  const fatal = output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: number; kind?: string; err?: { message?: string } }).find((line) => line.level === 60);
+  t.equal(fatal?.kind, 'unhandledRejection', 'logged as fatal with its kind');
+  t.equal(fatal?.err?.message, 'injected rejection');
+});
