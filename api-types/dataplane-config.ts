@@ -16,6 +16,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Limits } from './limits.ts';
 
 /** Bumped on any incompatible change; a dataplane rejects a schema it does not know. */
 export const DATAPLANE_CONFIG_SCHEMA = 'weir.dev/dataplane-config/v1';
@@ -435,6 +436,8 @@ export const DataplaneConfig = Type.Object({
   trustedProxyHops: Type.Integer({ minimum: 0, maximum: 16 }),
   pathPolicy: Type.Optional(PathPolicy),
   tlsPolicy: Type.Optional(TlsPolicy),
+  /** Client and backend resource limits (see limits.ts); absent fields take the dataplane's defaults. */
+  limits: Type.Optional(Limits),
 });
 export type DataplaneConfig = Static<typeof DataplaneConfig>;
 

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DEFAULT_PATH_POLICY, type DataplaneConfig, type HttpListener, type HttpsListener, type PathModifier, type PathPolicy, type PublishedConfig, type RequestRedirect, type RuleAction, type Cluster } from '../api-types/dataplane-config.ts';
+import { resolveLimits, type ResolvedLimits } from '../api-types/limits.ts';
 import { WeightedPicker } from './balancer.ts';
 import { compileCors, type CompiledCors } from './filters/cors.ts';
 import { compileHeaderModifier, type CompiledHeaderModifier } from './filters/headers.ts';
@@ -18,7 +19,7 @@ import type { DataplaneMetrics, RequestStats } from './telemetry/metrics.ts';
 import { backendTlsOptions } from './tls/backend.ts';
 import { PortCertificates, SecureContextCache, type TlsListenerSpec } from './tls/certificates.ts';
 import { XfccPolicy } from './tls/xfcc.ts';
-import { EndpointSet, type Upstream, type UpstreamRegistry, type UpstreamTls, type WireProtocol } from './upstreams.ts';
+import { EndpointSet, type EndpointCaps, type Upstream, type UpstreamRegistry, type UpstreamTls, type WireProtocol } from './upstreams.ts';
 
 export interface CompiledCluster {
   readonly id: string;
@@ -108,6 +109,8 @@ export interface CompiledConfig {
   readonly xfcc: XfccPolicy;
   readonly pathPolicy: PathPolicy;
   readonly notFoundStats: RequestStats;
+  /** The Gateway's limits, every unset one at its default. */
+  readonly limits: ResolvedLimits;
 }
 
 export interface CompileContext {
@@ -156,10 +159,12 @@ export async function compileConfig(published: PublishedConfig, context: Compile
   const slicer = new Slicer(context.sliceMs ?? 5);
   const { config } = published;
   const live = new Set<Upstream>();
+  const limits = resolveLimits(config.limits);
+  const caps: EndpointCaps = { maxConnections: limits.backendMaxConnections, maxPending: limits.backendMaxPendingRequests };
 
   const clusters = new Map<string, CompiledCluster>();
   for (const cluster of config.clusters) {
-    clusters.set(cluster.id, compileCluster(cluster, upstreamTls(cluster, config), context.upstreams, live));
+    clusters.set(cluster.id, compileCluster(cluster, upstreamTls(cluster, config), caps, context.upstreams, live));
     await slicer.maybeYield();
   }
 
@@ -201,6 +206,7 @@ export async function compileConfig(published: PublishedConfig, context: Compile
     xfcc: new XfccPolicy(config.xfcc),
     pathPolicy: config.pathPolicy ?? DEFAULT_PATH_POLICY,
     notFoundStats: context.metrics.stats('', '', ''),
+    limits,
   };
 }
 
@@ -213,14 +219,14 @@ function portCertificates(port: number, listeners: readonly (HttpListener | Http
   return new PortCertificates(port, specs, config, cache);
 }
 
-function compileCluster(cluster: Cluster, tls: UpstreamTls | undefined, registry: UpstreamRegistry, live: Set<Upstream>): CompiledCluster {
+function compileCluster(cluster: Cluster, tls: UpstreamTls | undefined, caps: EndpointCaps, registry: UpstreamRegistry, live: Set<Upstream>): CompiledCluster {
   const supported = cluster.protocol !== 'tcp';
   const endpointSet = (protocol: WireProtocol): EndpointSet => {
     if (!supported) return new EndpointSet([], []);
     const ready: Upstream[] = [];
     const notReady: Upstream[] = [];
     for (const endpoint of cluster.endpoints) {
-      const upstream = registry.acquire(protocol, endpoint.address, endpoint.port, tls);
+      const upstream = registry.acquire(protocol, endpoint.address, endpoint.port, caps, tls);
       live.add(upstream);
       (endpoint.ready ? ready : notReady).push(upstream);
     }

@@ -35,7 +35,6 @@ export interface DataplaneOptions {
   shutdownDelayMs?: number;
   /** Longest wait for in-flight requests when shutting down or closing a port. */
   drainTimeoutMs?: number;
-  keepAliveTimeoutMs?: number;
   upstream?: Partial<UpstreamOptions>;
   subscriber?: { ackIntervalMs?: number; maxBackoffMs?: number };
 }

@@ -59,13 +59,29 @@ function hasBody(req: ServerRequest): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-const discardHandler: Dispatcher.DispatchHandler = {
-  onRequestStart() {},
-  onResponseStart() {},
-  onResponseData() {},
-  onResponseEnd() {},
-  onResponseError() {},
-};
+/** Discards a mirror's response and gives its endpoint slot back when the exchange ends. */
+class MirrorHandler implements Dispatcher.DispatchHandler {
+  private readonly upstream: Upstream;
+  private released = false;
+
+  constructor(upstream: Upstream) {
+    this.upstream = upstream;
+  }
+
+  onResponseEnd(): void {
+    this.release();
+  }
+
+  onResponseError(): void {
+    this.release();
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.upstream.release();
+  }
+}
 
 function hasAny(record: object): boolean {
   for (const _ in record) return true;
@@ -151,7 +167,8 @@ class Exchange {
     for (const mirror of action.mirrors) {
       if (mirror.percent < 100 && Math.random() * 100 >= mirror.percent) continue;
       const upstream = mirror.cluster.supported ? mirror.cluster.endpoints.pick(undefined, now) : undefined;
-      if (upstream === undefined) continue;
+      // A mirror copy is the first thing to drop when the endpoint is full.
+      if (upstream === undefined || !upstream.tryAcquire()) continue;
       let body: Readable | null = null;
       if (this.body !== null) {
         const copy = new PassThrough();
@@ -159,9 +176,11 @@ class Exchange {
         this.req.pipe(copy);
         body = copy;
       }
+      const handler = new MirrorHandler(upstream);
       try {
-        upstream.pool.dispatch({ method: this.method, path: this.path, headers: { ...headers }, body }, discardHandler);
+        upstream.pool.dispatch({ method: this.method, path: this.path, headers: { ...headers }, body }, handler);
       } catch (error) {
+        handler.onResponseError();
         this.proxy.log.debug({ err: error, cluster: mirror.cluster.id }, 'mirror dispatch failed');
       }
     }
@@ -175,6 +194,12 @@ class Exchange {
       // Every endpoint refused a connection (or there is none).
       if (this.tried === undefined) this.answer(503);
       else this.retry(503, 'connect');
+      return;
+    }
+    if (!upstream.tryAcquire()) {
+      // Connections and queue of this endpoint are full: shed load now rather than queue without bound.
+      (this.backend as CompiledBackend).stats.overflow();
+      this.answer(503);
       return;
     }
     const headers = this.headers as HeaderMap;
@@ -366,6 +391,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   finish(result: 'response' | 'connect_error' | 'error' | 'timeout', error?: string): void {
     if (this.done) return;
     this.done = true;
+    this.upstream.release();
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.span !== undefined) Tracing.end(this.span, this.status, result === 'response' ? undefined : error ?? result);
   }

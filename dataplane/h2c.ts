@@ -13,8 +13,12 @@ import type { Socket } from 'node:net';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
-/** How long a connection may stay silent before it has said which protocol it speaks. */
-const FIRST_BYTES_TIMEOUT_MS = 30_000;
+/** How long a new connection may take to say which protocol it speaks (read at each accept, so a config swap applies to new connections). */
+export interface PrefaceDeadline {
+  readonly timeoutMs: () => number;
+  /** Called when a connection is closed for missing it. */
+  readonly expired: () => void;
+}
 
 /** `h2` when `head` starts with the HTTP/2 client preface, `http1` when it cannot, undefined while `head` is a shorter prefix of it. */
 export function classifyPreface(head: Buffer): 'h2' | 'http1' | undefined {
@@ -24,12 +28,15 @@ export function classifyPreface(head: Buffer): 'h2' | 'http1' | undefined {
 }
 
 /** Takes over `http1`'s connection handling and routes each connection by its first bytes. */
-export function routeByPreface(http1: Server, h2c: Http2Server): void {
+export function routeByPreface(http1: Server, h2c: Http2Server, deadline: PrefaceDeadline): void {
   const handleHttp1 = http1.listeners('connection') as ((socket: Socket) => void)[];
   http1.removeAllListeners('connection');
   http1.on('connection', (socket: Socket) => {
     let head: Buffer | undefined;
-    const timer = setTimeout(() => socket.destroy(), FIRST_BYTES_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      deadline.expired();
+      socket.destroy();
+    }, deadline.timeoutMs());
     const onError = (): void => { clearTimeout(timer); };
     const onData = (chunk: Buffer): void => {
       head = head === undefined ? chunk : Buffer.concat([head, chunk]);

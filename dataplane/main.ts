@@ -14,14 +14,25 @@ import { Environment } from '../api-types/environment.ts';
 import { gatewayId } from '../api-types/gateway-ref.ts';
 import { Dataplane } from './dataplane.ts';
 import { createLogger } from './telemetry/log.ts';
+import { installProcessGuard } from './telemetry/process-guard.ts';
 import { tracingFromEnv } from './telemetry/tracing.ts';
 
 const log = createLogger();
+let dataplane: Dataplane | undefined;
 try {
   const env = new Environment();
+  const drainTimeoutMs = env.integer('WEIR_DRAIN_TIMEOUT_MS', 30_000);
+  const shutdownDelayMs = env.integer('WEIR_SHUTDOWN_DELAY_MS', 0);
+  installProcessGuard({
+    log,
+    count: (kind) => dataplane?.metrics.fatalErrors.labels({ kind }).inc(),
+    shutdown: async () => { await dataplane?.stop(); },
+    // The shutdown delay, the drain, and a little for Redis and tracing.
+    shutdownTimeoutMs: shutdownDelayMs + drainTimeoutMs + 5_000,
+  });
   const gateway = env.gateway('WEIR_GATEWAY');
   const podName = env.optional('POD_NAME') ?? hostname();
-  const dataplane = await Dataplane.start({
+  dataplane = await Dataplane.start({
     redisUrl: env.required('REDIS_URL'),
     gateway,
     podName,
@@ -31,13 +42,14 @@ try {
     adminPort: env.integer('WEIR_ADMIN_PORT', 9090),
     tracing: tracingFromEnv(process.env, { 'service.instance.id': podName, 'weir.gateway': gatewayId(gateway) }),
     processMetrics: true,
-    shutdownDelayMs: env.integer('WEIR_SHUTDOWN_DELAY_MS', 0),
-    drainTimeoutMs: env.integer('WEIR_DRAIN_TIMEOUT_MS', 30_000),
+    shutdownDelayMs,
+    drainTimeoutMs,
   });
-  log.info({ gateway: gatewayId(gateway), pod: podName, adminPort: dataplane.adminPort }, 'dataplane started');
+  const started = dataplane;
+  log.info({ gateway: gatewayId(gateway), pod: podName, adminPort: started.adminPort }, 'dataplane started');
   const onSignal = (signal: string): void => {
     log.info({ signal }, 'signal received, draining');
-    dataplane.stop().then(
+    started.stop().then(
       () => process.exit(0),
       (error: unknown) => {
         log.error({ err: error }, 'shutdown failed');

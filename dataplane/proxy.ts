@@ -10,8 +10,9 @@ import { handleRequest } from './exchange.ts';
 import type { ServerReply, ServerRequest } from './listeners.ts';
 import type { ConfigSource, ProxyContext } from './proxy-context.ts';
 import type { Logger } from './telemetry/log.ts';
+import type { DataplaneMetrics } from './telemetry/metrics.ts';
 import type { Tracing } from './telemetry/tracing.ts';
-import { proxyUpgrade, type UpgradeOptions } from './upgrade.ts';
+import { proxyUpgrade } from './upgrade.ts';
 
 export type { ConfigSource } from './proxy-context.ts';
 
@@ -19,17 +20,15 @@ export interface ProxyOptions {
   source: ConfigSource;
   log: Logger;
   tracing: Tracing | undefined;
-  upgrade?: Partial<UpgradeOptions>;
+  /** Where tunnels closed by a limit are counted. */
+  metrics?: DataplaneMetrics | undefined;
 }
-
-/** How long an upgraded connection (WebSocket) may stay silent in both directions. */
-export const DEFAULT_TUNNEL_IDLE_TIMEOUT_MS = 15 * 60_000;
 
 export class HttpProxy implements ProxyContext {
   readonly source: ConfigSource;
   readonly log: Logger;
   readonly tracing: Tracing | undefined;
-  private readonly upgradeOptions: UpgradeOptions;
+  readonly metrics: DataplaneMetrics | undefined;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -37,7 +36,7 @@ export class HttpProxy implements ProxyContext {
     this.source = options.source;
     this.log = options.log;
     this.tracing = options.tracing;
-    this.upgradeOptions = { tunnelIdleTimeoutMs: options.upgrade?.tunnelIdleTimeoutMs ?? DEFAULT_TUNNEL_IDLE_TIMEOUT_MS };
+    this.metrics = options.metrics;
   }
 
   get activeRequests(): number {
@@ -69,6 +68,6 @@ export class HttpProxy implements ProxyContext {
 
   /** The `upgrade` handler of a listener on `port` (WebSocket only; see `isTunnelUpgrade`). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, port: number, secure: boolean): void {
-    proxyUpgrade(this, this.upgradeOptions, req, socket, head, port, secure);
+    proxyUpgrade(this, req, socket, head, port, secure);
   }
 }

@@ -10,13 +10,14 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HeaderMatch, QueryParamMatch, RouteMatch } from '../api-types/dataplane-config.ts';
+import { compileRouteRegex, type RouteRegex } from '../api-types/route-regex.ts';
 
 interface ValueMatch {
   readonly name: string;
   /** Set for Exact matches. */
   readonly exact: string | undefined;
-  /** Set for RegularExpression matches (anchored: the whole value must match). */
-  readonly regex: RegExp | undefined;
+  /** Set for RegularExpression matches (the whole value must match). */
+  readonly regex: RouteRegex | undefined;
 }
 
 export interface RouteCandidate<T> {
@@ -25,7 +26,7 @@ export interface RouteCandidate<T> {
   readonly method: string | undefined;
   readonly headers: readonly ValueMatch[];
   readonly query: readonly ValueMatch[];
-  readonly pathRegex: RegExp | undefined;
+  readonly pathRegex: RouteRegex | undefined;
   readonly value: T;
   /** The next candidate for the same path, in ascending order (a list without an array hop). */
   next: RouteCandidate<T> | undefined;
@@ -34,13 +35,11 @@ export interface RouteCandidate<T> {
 /** Shared by every candidate without header or query conditions (no per-candidate empty arrays). */
 const NONE: readonly ValueMatch[] = [];
 
-/** Compiles a full-match regular expression; throws with a readable message when invalid. */
-export function fullMatchRegex(pattern: string, what: string): RegExp {
-  try {
-    return new RegExp(`^(?:${pattern})$`);
-  } catch (error) {
-    throw new Error(`invalid ${what} regular expression ${JSON.stringify(pattern)}: ${(error as Error).message}`, { cause: error });
-  }
+/** Compiles a route regex (see api-types/route-regex.ts); throws with a readable message when unsupported. */
+export function fullMatchRegex(pattern: string, what: string): RouteRegex {
+  const compiled = compileRouteRegex(pattern);
+  if (!compiled.ok) throw new Error(`invalid ${what} regular expression ${JSON.stringify(pattern)}: ${compiled.error}`);
+  return compiled.regex;
 }
 
 function compileValueMatch(match: HeaderMatch | QueryParamMatch, what: string): ValueMatch {

@@ -46,7 +46,7 @@ export class ConfigRuntime implements ConfigSource {
       // TLS/TCP ports: opened, re-routed or closed in one step (connections in progress keep their
       // backend); a port moving the other way is released here while the HTTP(S) set waits to bind it.
       // New HTTP(S) ports opened, HTTPS certificates swapped (new handshakes), HTTP↔HTTPS ports re-opened.
-      await Promise.all([this.options.streams?.apply(streamPorts), listeners.prepare(compiled.ports.values())]);
+      await Promise.all([this.options.streams?.apply(streamPorts, compiled.limits), listeners.prepare(compiled.ports.values(), compiled.limits)]);
       this.secureContexts.sweep();
     } catch (error) {
       // Pools acquired for the failed config are released again.

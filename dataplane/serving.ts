@@ -23,9 +23,6 @@ export interface ServingOptions {
   processMetrics?: boolean;
   /** Longest wait for in-flight requests when closing a port or shutting down. */
   drainTimeoutMs?: number;
-  keepAliveTimeoutMs?: number;
-  /** An upgraded connection (WebSocket) silent this long is closed; default 15 minutes. */
-  tunnelIdleTimeoutMs?: number;
   upstream?: Partial<UpstreamOptions>;
 }
 
@@ -43,21 +40,16 @@ export class ServingPipeline {
     this.metrics = new DataplaneMetrics({ processMetrics: options.processMetrics ?? false });
     this.upstreams = new UpstreamRegistry(options.upstream);
     const runtime: { current: ConfigRuntime | undefined } = { current: undefined };
-    this.proxy = new HttpProxy({
-      source: { get current() { return runtime.current?.current; } },
-      log: options.log,
-      tracing: options.tracing,
-      ...(options.tunnelIdleTimeoutMs === undefined ? {} : { upgrade: { tunnelIdleTimeoutMs: options.tunnelIdleTimeoutMs } }),
-    });
+    this.proxy = new HttpProxy({ source: { get current() { return runtime.current?.current; } }, log: options.log, tracing: options.tracing, metrics: this.metrics });
     this.listeners = new ListenerSet(
       {
         request: (req, res, port, secure) => { this.proxy.handle(req, res, port, secure); },
         upgrade: (req, socket, head, port, secure) => { this.proxy.upgrade(req, socket, head, port, secure); },
         tunnels: isTunnelUpgrade,
       },
-      { host: options.listenHost, keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 60_000, drainTimeoutMs: this.drainTimeoutMs },
+      { host: options.listenHost, drainTimeoutMs: this.drainTimeoutMs, metrics: this.metrics },
     );
-    this.streams = new StreamListenerSet({ host: options.listenHost, log: options.log, drainTimeoutMs: this.drainTimeoutMs });
+    this.streams = new StreamListenerSet({ host: options.listenHost, log: options.log, drainTimeoutMs: this.drainTimeoutMs, metrics: this.metrics });
     this.runtime = new ConfigRuntime({ upstreams: this.upstreams, metrics: this.metrics, listeners: this.listeners, streams: this.streams, log: options.log });
     runtime.current = this.runtime;
   }

@@ -20,11 +20,6 @@ import type { ProxyContext } from './proxy-context.ts';
 import type { RequestStats } from './telemetry/metrics.ts';
 import { Tracing, type Span } from './telemetry/tracing.ts';
 
-export interface UpgradeOptions {
-  /** A tunnel silent in both directions this long is closed. */
-  tunnelIdleTimeoutMs: number;
-}
-
 /** True when `req` asks for a WebSocket: the only upgrade a listener hands to `proxyUpgrade`. */
 export function isTunnelUpgrade(req: IncomingMessage): boolean {
   const upgrade = req.headers.upgrade;
@@ -64,7 +59,7 @@ function responseHeaders(plan: ForwardPlan, received: HeaderMap): HeaderMap {
   return headers;
 }
 
-export function proxyUpgrade(proxy: ProxyContext, options: UpgradeOptions, req: IncomingMessage, socket: Duplex, head: Buffer, port: number, secure: boolean): void {
+export function proxyUpgrade(proxy: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer, port: number, secure: boolean): void {
   socket.on('error', () => socket.destroy());
   const started = performance.now();
   const decision = decide(proxy.source.current, req, port, connectionOf(req, secure));
@@ -138,10 +133,15 @@ export function proxyUpgrade(proxy: ProxyContext, options: UpgradeOptions, req: 
       answered = true;
       const upgrade = (received as HeaderMap).upgrade;
       const out = { ...responseHeaders(plan, received as HeaderMap), connection: 'upgrade', upgrade: upgrade ?? 'websocket' };
-      // The server's HTTP idle timeout no longer applies; the tunnel's own does: socket activity
-      // in either direction (reads from the client, writes of the backend's data) re-arms it.
-      const client = socket as Partial<Socket>;
-      client.setTimeout?.(options.tunnelIdleTimeoutMs, () => { socket.destroy(); });
+      // A tunnel lives while bytes flow either way; silent in both directions for the tunnel idle
+      // timeout (not the HTTP idle timeout of the server it was accepted by), it is closed.
+      const idle = (): void => {
+        if (!socket.destroyed) proxy.metrics?.clientClosed(port, 'tunnel_idle');
+        socket.destroy();
+        upstreamSocket.destroy();
+      };
+      (socket as Partial<Socket>).setTimeout?.(plan.config.limits.tunnelIdleTimeoutMs, idle);
+      (upstreamSocket as Partial<Socket>).setTimeout?.(plan.config.limits.tunnelIdleTimeoutMs, idle);
       writeHead(socket, statusCode, reasonPhrase(statusCode), out);
       if (head.length > 0) upstreamSocket.write(head);
       upstreamSocket.on('error', () => socket.destroy());

@@ -28,6 +28,16 @@ export interface UpstreamOptions {
 
 export const defaultUpstreamOptions: UpstreamOptions = { ejectMs: 5_000, retireGraceMs: 30_000, connectTimeoutMs: 5_000 };
 
+/** Per-endpoint bounds (`backendMaxConnections`, `backendMaxPendingRequests` of the limits). */
+export interface EndpointCaps {
+  readonly maxConnections: number;
+  /** Requests that may wait for a connection once all are busy. */
+  readonly maxPending: number;
+}
+
+/** Streams undici runs at once on one HTTP/2 connection to a backend. */
+const HTTP2_STREAMS_PER_CONNECTION = 100;
+
 export class Upstream {
   readonly key: string;
   readonly origin: string;
@@ -37,21 +47,44 @@ export class Upstream {
   ejectedUntil = 0;
   retireTimer: NodeJS.Timeout | undefined;
   private readonly ejectMs: number;
+  /** Requests dispatched to the pool and not finished yet (running or queued in undici). */
+  private active = 0;
+  /** Most requests the pool may hold: every connection busy, plus the bounded queue. */
+  private readonly capacity: number;
 
-  constructor(key: string, protocol: WireProtocol, address: string, port: number, options: UpstreamOptions, tls?: UpstreamTls) {
+  constructor(key: string, protocol: WireProtocol, address: string, port: number, options: UpstreamOptions, caps: EndpointCaps, tls?: UpstreamTls) {
     this.key = key;
     this.protocol = protocol;
     this.ejectMs = options.ejectMs;
+    const http2 = protocol === 'h2c' || protocol === 'h2';
+    this.capacity = caps.maxConnections * (http2 ? HTTP2_STREAMS_PER_CONNECTION : 1) + caps.maxPending;
     const secure = protocol === 'https1' || protocol === 'h2';
     if (secure && tls === undefined) throw new Error(`${protocol} upstream ${address}:${port} needs TLS settings`);
     this.origin = `${secure ? 'https' : 'http'}://${address.includes(':') ? `[${address}]` : address}:${port}`;
     this.pool = new Pool(this.origin, {
       connectTimeout: options.connectTimeoutMs,
       keepAliveTimeout: 4_000,
+      connections: caps.maxConnections,
+      maxConcurrentStreams: HTTP2_STREAMS_PER_CONNECTION,
       ...(secure ? { connect: { ...tls?.options, ALPNProtocols: protocol === 'h2' ? ['h2', 'http/1.1'] : ['http/1.1'] } } : {}),
       // Pool builds its connector from the top-level `useH2c`; its clients read `h2Options`.
       ...(protocol === 'h2c' ? { allowH2: true, useH2c: true, h2Options: { useH2c: true } } : { allowH2: protocol === 'h2' }),
     });
+  }
+
+  /**
+   * Takes a slot for one request. False when every connection is busy and the queue is full:
+   * the caller answers 503 at once instead of letting undici queue without bound.
+   */
+  tryAcquire(): boolean {
+    if (this.active >= this.capacity) return false;
+    this.active++;
+    return true;
+  }
+
+  /** Gives back the slot of a finished request (exactly once per successful `tryAcquire`). */
+  release(): void {
+    this.active--;
   }
 
   /** Passive health: a failed connect takes the endpoint out of rotation for a while. */
@@ -72,12 +105,16 @@ export class UpstreamRegistry {
     this.options = { ...defaultUpstreamOptions, ...options };
   }
 
-  /** The shared upstream for an endpoint; `tls` is required for `https1` and `h2`. */
-  acquire(protocol: WireProtocol, address: string, port: number, tls?: UpstreamTls): Upstream {
-    const key = tls === undefined ? `${protocol} ${address} ${port}` : `${protocol} ${address} ${port} ${tls.key}`;
+  /**
+   * The shared upstream for an endpoint; `tls` is required for `https1` and `h2`. Caps are part of
+   * the identity: a config that changes them gets new pools, and the old ones retire.
+   */
+  acquire(protocol: WireProtocol, address: string, port: number, caps: EndpointCaps, tls?: UpstreamTls): Upstream {
+    const endpoint = `${protocol} ${address} ${port} ${caps.maxConnections}/${caps.maxPending}`;
+    const key = tls === undefined ? endpoint : `${endpoint} ${tls.key}`;
     let upstream = this.upstreams.get(key);
     if (upstream === undefined) {
-      upstream = new Upstream(key, protocol, address, port, this.options, tls);
+      upstream = new Upstream(key, protocol, address, port, this.options, caps, tls);
       this.upstreams.set(key, upstream);
     } else if (upstream.retireTimer !== undefined) {
       clearTimeout(upstream.retireTimer);

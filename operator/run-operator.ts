@@ -14,6 +14,7 @@
  */
 import { hostname } from 'node:os';
 import { Environment } from '../api-types/environment.ts';
+import { installProcessGuard } from '../dataplane/telemetry/process-guard.ts';
 import { createOperatorLogger } from './log.ts';
 import { KubernetesOperator } from './kubernetes-operator.ts';
 
@@ -43,6 +44,8 @@ export async function runOperator(): Promise<void> {
             },
           }),
     });
+    // The operator has no metrics endpoint: its fatal errors are counted by the restarts they cause.
+    installProcessGuard({ log, shutdown: () => operator.stop(), shutdownTimeoutMs: 10_000 });
     const shutdown = (signal: string): void => {
       log.info({ signal }, 'shutting down');
       operator.stop().then(

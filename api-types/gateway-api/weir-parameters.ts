@@ -26,6 +26,20 @@ export interface WeirParametersSpec {
   };
   /** Proxies in front of the Gateway trusted to set X-Forwarded-*. Default 0. */
   readonly trustedProxyHops?: number;
+  /**
+   * Client and backend resource limits; durations are Gateway API durations (`10s`, `1m30s`).
+   * Defaults in api-types/limits.ts (`DEFAULT_LIMITS`) and the README.
+   */
+  readonly limits?: {
+    readonly headersTimeout?: string;
+    readonly requestReceiveTimeout?: string;
+    readonly idleTimeout?: string;
+    readonly tunnelIdleTimeout?: string;
+    readonly maxConnections?: number;
+    readonly http2MaxConcurrentStreams?: number;
+    readonly backendMaxConnections?: number;
+    readonly backendMaxPendingRequests?: number;
+  };
   /** Dataplane container image; default: the operator's configured image. */
   readonly image?: string;
   /** Dataplane replicas. Default 1. */

@@ -9,9 +9,10 @@ import type { Duplex } from 'node:stream';
 import type { StreamEndpoint } from './routes.ts';
 
 export interface PipeOptions {
-  connectTimeoutMs: number;
   /** Both directions silent this long: close. */
   idleTimeoutMs: number;
+  /** Called when the pipe is closed for being idle. */
+  onIdle?: () => void;
 }
 
 /** Connects to the first endpoint that accepts, or rejects with the last error. */
@@ -77,6 +78,7 @@ export function splice(client: Duplex, upstream: Socket, head: Uint8Array | unde
     client.on('error', onError);
     upstream.on('error', onError);
     const idle = (): void => {
+      if (!client.destroyed || !upstream.destroyed) options.onIdle?.();
       client.destroy();
       upstream.destroy();
     };

@@ -12,8 +12,10 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { DEFAULT_LIMITS, type ResolvedLimits } from '../../api-types/limits.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { tlsPolicyOptions } from '../tls/certificates.ts';
+import type { ClientCloseReason, DataplaneMetrics } from '../telemetry/metrics.ts';
 import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from './client-hello.ts';
 import { connectFirst, splice } from './pipe.ts';
 import type { CompiledStreamPort, CompiledStreamRoute, CompiledTlsListener } from './routes.ts';
@@ -21,21 +23,18 @@ import type { CompiledStreamPort, CompiledStreamRoute, CompiledTlsListener } fro
 export interface StreamListenerOptions {
   /** Address to bind, e.g. `0.0.0.0` in a pod, `127.0.0.1` in tests. */
   host: string;
-  /** A client that has not sent a complete ClientHello by then is dropped. */
-  clientHelloTimeoutMs: number;
   connectTimeoutMs: number;
-  idleTimeoutMs: number;
   /** Endpoints tried per connection before giving up. */
   connectAttempts: number;
   /** After this long, connections still open on a closing port are cut. */
   drainTimeoutMs: number;
   log?: Pick<Logger, 'debug' | 'warn'>;
+  /** Where connections closed by a limit are counted. */
+  metrics?: DataplaneMetrics;
 }
 
 export const DEFAULT_STREAM_OPTIONS: Omit<StreamListenerOptions, 'host'> = {
-  clientHelloTimeoutMs: 10_000,
   connectTimeoutMs: 5_000,
-  idleTimeoutMs: 3_600_000,
   connectAttempts: 3,
   drainTimeoutMs: 30_000,
 };
@@ -44,12 +43,15 @@ class StreamPort {
   readonly server: Server;
   readonly sockets = new Set<Socket>();
   current: CompiledStreamPort;
+  /** ClientHello deadline, tunnel idle timeout and connection cap; new connections read the current value. */
+  #limits: ResolvedLimits;
   #terminator: TlsServer | undefined;
   readonly #options: StreamListenerOptions;
 
-  constructor(compiled: CompiledStreamPort, options: StreamListenerOptions) {
+  constructor(compiled: CompiledStreamPort, limits: ResolvedLimits, options: StreamListenerOptions) {
     this.current = compiled;
     this.#options = options;
+    this.#limits = limits;
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -58,6 +60,17 @@ class StreamPort {
       if (port.kind === 'tcp') void this.forward(socket, port.route, undefined, 'tcp');
       else this.readClientHello(socket, port);
     });
+    this.server.maxConnections = limits.maxConnections;
+    this.server.on('drop', () => { this.#closed('max_connections'); });
+  }
+
+  set limits(limits: ResolvedLimits) {
+    this.#limits = limits;
+    this.server.maxConnections = limits.maxConnections;
+  }
+
+  #closed(reason: ClientCloseReason): void {
+    this.#options.metrics?.clientClosed(this.current.port, reason);
   }
 
   listen(port: number): Promise<void> {
@@ -81,7 +94,11 @@ class StreamPort {
   private readClientHello(socket: Socket, port: Extract<CompiledStreamPort, { kind: 'tls' }>): void {
     const chunks: Buffer[] = [];
     let length = 0;
-    const timer = setTimeout(() => { done(); socket.destroy(); }, this.#options.clientHelloTimeoutMs);
+    const timer = setTimeout(() => {
+      done();
+      this.#closed('handshake_timeout');
+      socket.destroy();
+    }, this.#limits.headersTimeoutMs);
     const done = (): void => {
       clearTimeout(timer);
       socket.off('data', onData);
@@ -137,6 +154,8 @@ class StreamPort {
     const terminator = createTlsServer({
       ...(initial === undefined ? tlsPolicyOptions() : initial.defaultContextOptions),
       allowHalfOpen: true,
+      // Fixed when the first Terminate connection arrives; the ClientHello deadline before it follows every swap.
+      handshakeTimeout: this.#limits.headersTimeoutMs,
       SNICallback: (servername: string, done: (error: Error | null, context?: SecureContext) => void) => {
         const certificates = this.current.kind === 'tls' ? this.current.terminate : undefined;
         if (certificates === undefined) done(new Error('no certificate for this name'));
@@ -153,7 +172,10 @@ class StreamPort {
       }
       void this.forward(tlsSocket, listener.routes.lookup(serverName), undefined, serverName);
     });
-    terminator.on('tlsClientError', (_error, tlsSocket) => { tlsSocket.destroy(); });
+    terminator.on('tlsClientError', (error: NodeJS.ErrnoException, tlsSocket) => {
+      if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') this.#closed('handshake_timeout');
+      tlsSocket.destroy();
+    });
     return terminator;
   }
 
@@ -173,7 +195,7 @@ class StreamPort {
       client.destroy();
       return;
     }
-    await splice(client, upstream, head, { connectTimeoutMs: this.#options.connectTimeoutMs, idleTimeoutMs: this.#options.idleTimeoutMs });
+    await splice(client, upstream, head, { idleTimeoutMs: this.#limits.tunnelIdleTimeoutMs, onIdle: () => { this.#closed('tunnel_idle'); } });
   }
 }
 
@@ -197,18 +219,19 @@ export class StreamListenerSet {
   /**
    * Makes the open ports match `compiled`: swaps routing on open ports, opens new ones (if one
    * fails to bind, the ports opened by this call are closed and the error thrown) and closes the
-   * ones no longer wanted.
+   * ones no longer wanted. `limits` apply to new connections on every port.
    */
-  async apply(compiled: ReadonlyMap<number, CompiledStreamPort>): Promise<void> {
+  async apply(compiled: ReadonlyMap<number, CompiledStreamPort>, limits: ResolvedLimits = DEFAULT_LIMITS): Promise<void> {
     const opened: number[] = [];
     try {
       for (const [port, next] of compiled) {
         const open = this.#open.get(port);
         if (open !== undefined) {
           open.update(next);
+          open.limits = limits;
           continue;
         }
-        const created = new StreamPort(next, this.#options);
+        const created = new StreamPort(next, limits, this.#options);
         await created.listen(port);
         this.#open.set(port, created);
         opened.push(port);

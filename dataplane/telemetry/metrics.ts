@@ -6,12 +6,26 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 type RequestLabels = 'route' | 'rule' | 'backend' | 'code';
 
+/** Why the dataplane closed or refused a client connection (or HTTP/2 session) to protect itself. */
+export type ClientCloseReason =
+  | 'max_connections'
+  | 'headers_timeout'
+  | 'request_timeout'
+  | 'handshake_timeout'
+  | 'header_overflow'
+  | 'malformed'
+  | 'rapid_reset'
+  | 'tunnel_idle';
+
 export class DataplaneMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<RequestLabels>;
   readonly duration: Histogram<'route' | 'backend'>;
   readonly upstreamConnectErrors: Counter<'backend'>;
   readonly upstreamAttempts: Counter<'backend' | 'result'>;
+  readonly upstreamOverflows: Counter<'backend'>;
+  readonly clientCloses: Counter<'port' | 'reason'>;
+  readonly fatalErrors: Counter<'kind'>;
   readonly configVersion: Gauge;
   readonly configApplies: Counter;
   readonly configRejects: Counter;
@@ -44,6 +58,24 @@ export class DataplaneMetrics {
       labelNames: ['backend', 'result'],
       registers,
     });
+    this.upstreamOverflows = new Counter({
+      name: 'weir_upstream_overflow_total',
+      help: 'Requests answered 503 because the chosen endpoint had its connection cap and pending-request queue full, by backend cluster.',
+      labelNames: ['backend'],
+      registers,
+    });
+    this.clientCloses = new Counter({
+      name: 'weir_client_connections_closed_total',
+      help: 'Client connections, HTTP/2 sessions and tunnels closed or refused by a limit, by listener port and reason (max_connections, headers_timeout, request_timeout, handshake_timeout, header_overflow, malformed, rapid_reset, tunnel_idle).',
+      labelNames: ['port', 'reason'],
+      registers,
+    });
+    this.fatalErrors = new Counter({
+      name: 'weir_process_fatal_errors_total',
+      help: 'Exceptions and promise rejections nothing handled; each one shuts the process down (exit status 1).',
+      labelNames: ['kind'],
+      registers,
+    });
     this.configVersion = new Gauge({ name: 'weir_config_version', help: 'Version of the configuration being served (0 before the first).', registers });
     this.configApplies = new Counter({ name: 'weir_config_applies_total', help: 'Configuration versions applied.', registers });
     this.configRejects = new Counter({ name: 'weir_config_rejects_total', help: 'Configuration versions rejected (invalid); the previous one keeps serving.', registers });
@@ -55,6 +87,10 @@ export class DataplaneMetrics {
     });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'weir_' });
     this.configVersion.set(0);
+  }
+
+  clientClosed(port: number, reason: ClientCloseReason): void {
+    this.clientCloses.labels({ port: String(port), reason }).inc();
   }
 
   stats(route: string, rule: string, backend: string): RequestStats {
@@ -92,6 +128,10 @@ export class RequestStats {
   connectError(): void {
     this.connectErrors ??= this.metrics.upstreamConnectErrors.labels({ backend: this.backend });
     this.connectErrors.inc();
+  }
+
+  overflow(): void {
+    this.metrics.upstreamOverflows.labels({ backend: this.backend }).inc();
   }
 
   attempt(result: 'response' | 'connect_error' | 'error' | 'timeout' | 'retry'): void {

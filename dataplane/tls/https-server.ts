@@ -26,12 +26,22 @@ const accepted = new WeakMap<Http2SecureServer, Set<TLSSocket>>();
 const SESSION = Symbol('weir.tls.session');
 type SessionSocket = TLSSocket & { [SESSION]?: Http2Session };
 
-export function createHttpsServer(port: PortCertificates, handler: HttpsRequestHandler): Http2SecureServer {
+/** Limits fixed when the server is created (the listener set adjusts the others on the live server). */
+export interface HttpsServerLimits {
+  /** A TLS handshake not finished by then is dropped. */
+  readonly handshakeTimeoutMs: number;
+  /** How often HTTP/1.1 connections are checked against the headers and request timeouts. */
+  readonly connectionsCheckingIntervalMs: number;
+  readonly maxConcurrentStreams: number;
+}
+
+export function createHttpsServer(port: PortCertificates, handler: HttpsRequestHandler, limits?: HttpsServerLimits): Http2SecureServer {
   const server = createSecureServer({
     ...serverSettings(port),
     allowHTTP1: true,
     ALPNProtocols: ['h2', 'http/1.1'],
-    settings: { enablePush: false },
+    settings: { enablePush: false, ...(limits === undefined ? {} : { maxConcurrentStreams: limits.maxConcurrentStreams }) },
+    ...(limits === undefined ? {} : { handshakeTimeout: limits.handshakeTimeoutMs, connectionsCheckingInterval: limits.connectionsCheckingIntervalMs }),
     SNICallback(this: unknown, servername: string, done: (error: Error | null, context?: SecureContext) => void) {
       const table = tables.get(server);
       if (table === undefined) {

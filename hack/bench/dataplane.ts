@@ -241,7 +241,7 @@ export async function swapMeasurement(): Promise<{ swapMs: number; maxBlockMs: n
   const [port] = await freePorts(1);
   const registry = new UpstreamRegistry();
   const metrics = new DataplaneMetrics({ processMetrics: false });
-  const listeners = new ListenerSet({ request: (_req, res) => res.end(), upgrade: (_req, socket) => socket.destroy(), tunnels: () => false }, { host: '127.0.0.1', keepAliveTimeoutMs: 5_000, drainTimeoutMs: 1_000 });
+  const listeners = new ListenerSet({ request: (_req, res) => res.end(), upgrade: (_req, socket) => socket.destroy(), tunnels: () => false }, { host: '127.0.0.1', drainTimeoutMs: 1_000 });
   const runtime = new ConfigRuntime({ upstreams: registry, metrics, listeners, log: pino({ level: 'silent' }) });
   const apply = async (version: number): Promise<void> => {
     // What the subscriber does with the string it read from Redis.

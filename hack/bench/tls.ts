@@ -294,7 +294,7 @@ async function grpcThroughput(): Promise<{ weir: number; direct: number }> {
     const proxy = new HttpProxy({ source: { current: compiled }, log: pino({ level: 'silent' }), tracing: undefined });
     listeners.set = new ListenerSet(
       { request: (req, res, port, secure) => { proxy.handle(req, res, port, secure); }, upgrade: (req, socket, head, port, secure) => { proxy.upgrade(req, socket, head, port, secure); }, tunnels: isTunnelUpgrade },
-      { host: '127.0.0.1', keepAliveTimeoutMs: 60_000, drainTimeoutMs: 1_000 },
+      { host: '127.0.0.1', drainTimeoutMs: 1_000 },
     );
     await listeners.set.prepare(compiled.ports.values());
     await grpcClient(weirPort!, 2); // warm-up

@@ -92,6 +92,13 @@ async function standalone(args: readonly string[]): Promise<void> {
   const { curlExamples } = await import('../standalone/curl.ts');
   const running = await startStandalone({ paths, print, listenHost });
   stops.unshift(() => running.stop());
+  const { installProcessGuard } = await import('../../dataplane/telemetry/process-guard.ts');
+  const { createLogger } = await import('../../dataplane/telemetry/log.ts');
+  installProcessGuard({
+    log: createLogger(),
+    shutdown: async () => { for (const stop of stops) await stop(); },
+    shutdownTimeoutMs: 10_000,
+  });
   const examples = (running.reconciler.lastResult?.configs ?? []).flatMap((output) => curlExamples(output.config, listenHost));
   if (examples.length > 0) print(`\nWeir is serving. Try:\n${examples.map((line) => `  ${line}`).join('\n')}\n\nEdit the files in ${paths.join(', ')} and watch the statuses follow. Ctrl-C stops.\n`);
   const shutdown = (): void => {

@@ -128,6 +128,7 @@ export class ConfigBuilder {
       xfcc: this.#gateway.parameters.xfcc,
       trustedProxyHops: this.#gateway.parameters.trustedProxyHops,
       ...this.#gateway.parameters.hardening,
+      ...(Object.keys(this.#gateway.parameters.limits).length === 0 ? {} : { limits: this.#gateway.parameters.limits }),
     };
   }
 }

@@ -7,7 +7,7 @@ import type { HeaderMatch, PathMatch, RouteMatch } from '../../api-types/datapla
 import type { Backends } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
 import { GRPC_ROUTE_FILTERS } from './filters.ts';
-import { isValidPattern, readValueMatch } from './http-routes.ts';
+import { checkPattern, readValueMatch } from './http-routes.ts';
 import type { GRPCRoute, GRPCRouteMatch } from '../../api-types/gateway-api/index.ts';
 import type { Entry } from './meta.ts';
 import { readHostnames, type RouteTranslation } from './route-common.ts';
@@ -68,8 +68,9 @@ function methodPath(raw: GRPCRouteMatch['method']): PathMatch | Problem {
     return { type: 'RegularExpression', value: `/${ANY_SEGMENT}/${escapeRegExp(method ?? '')}` };
   }
   if (type === 'RegularExpression') {
-    const pattern = `/${service ?? ANY_SEGMENT}/${method ?? ANY_SEGMENT}`;
-    return isValidPattern(pattern) ? { type: 'RegularExpression', value: pattern } : unsupported('invalid gRPC method regular expression');
+    // Each part in its own group, so an alternation in one (`a|b`) cannot swallow the `/` between them.
+    const pattern = `/(?:${service ?? ANY_SEGMENT})/(?:${method ?? ANY_SEGMENT})`;
+    return checkPattern(pattern, 'gRPC method') ?? { type: 'RegularExpression', value: pattern };
   }
   return unsupported(`unsupported gRPC method match type ${type}`);
 }

@@ -1,5 +1,6 @@
 /** HTTPRoute → route translation: matches (path, method, headers, query) and rule actions. */
 import type { HeaderMatch, PathMatch, QueryParamMatch, RouteMatch } from '../../api-types/dataplane-config.ts';
+import { compileRouteRegex } from '../../api-types/route-regex.ts';
 import type { Backends } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
 import { HTTP_ROUTE_FILTERS } from './filters.ts';
@@ -67,13 +68,10 @@ function readMatch(raw: HTTPRouteMatch): RouteMatch | Problem {
   return match;
 }
 
-export function isValidPattern(pattern: string): boolean {
-  try {
-    new RegExp(pattern, 'u');
-    return true;
-  } catch {
-    return false;
-  }
+/** A RegularExpression match value the dataplane can run, or the UnsupportedValue problem. */
+export function checkPattern(pattern: string, what: string): Problem | undefined {
+  const compiled = compileRouteRegex(pattern);
+  return compiled.ok ? undefined : unsupported(`unsupported ${what} regular expression ${JSON.stringify(pattern)}: ${compiled.error}`);
 }
 
 function readPath(raw: HTTPRouteMatch['path']): PathMatch | Problem {
@@ -81,7 +79,7 @@ function readPath(raw: HTTPRouteMatch['path']): PathMatch | Problem {
   const type = raw.type ?? 'PathPrefix';
   const value = raw.value ?? '/';
   if (value.length === 0 || value.length > 1024) return unsupported('path value must be a string of 1–1024 characters');
-  if (type === 'RegularExpression') return isValidPattern(value) ? { type, value } : unsupported(`invalid path regular expression ${value}`);
+  if (type === 'RegularExpression') return checkPattern(value, 'path') ?? { type, value };
   if (type !== 'Exact' && type !== 'PathPrefix') return unsupported(`unsupported path match type ${type}`);
   if (!value.startsWith('/') || value.includes('//') || /[?#]/.test(value) || /(^|\/)\.\.?(\/|$)/.test(value)) return unsupported(`invalid path ${value}`);
   if (type === 'PathPrefix' && value.length > 1 && value.endsWith('/')) return { type, value: value.slice(0, -1) };
@@ -95,7 +93,7 @@ export function readValueMatch(raw: ValueMatch, what: string): HeaderMatch | Pro
     return unsupported(`invalid ${what} name`);
   }
   if (value.length > MAX_MATCH_VALUE) return unsupported(`invalid ${what} value`);
-  if (type === 'RegularExpression') return isValidPattern(value) ? { type, name: matchName, value } : unsupported(`invalid ${what} regular expression`);
+  if (type === 'RegularExpression') return checkPattern(value, what) ?? { type, name: matchName, value };
   if (type !== 'Exact') return unsupported(`unsupported ${what} match type ${type}`);
   return { type, name: matchName, value };
 }

@@ -5,11 +5,13 @@
 import { getCiphers } from 'node:tls';
 import { DEFAULT_PATH_POLICY, DEFAULT_TLS_POLICY, type PathPolicy, type TlsPolicy, type Xfcc } from '../../api-types/dataplane-config.ts';
 import type { ParametersReference, WeirParameters } from '../../api-types/gateway-api/index.ts';
+import type { Limits } from '../../api-types/limits.ts';
 import { WEIR_PARAMETERS_GROUP, WEIR_PARAMETERS_KIND } from '../../api-types/gateway-api/weir-parameters.ts';
 import type { Problem } from './conditions.ts';
 import { Reason } from './conditions.ts';
+import { parseDuration } from './durations.ts';
 import { key, type Entry } from './meta.ts';
-import { asRecord, bool, describe, field, int, name, stringMap } from './read.ts';
+import { asRecord, bool, describe, field, int, name, str, stringMap } from './read.ts';
 
 /** Deployment settings for the infra provisioner; absent fields mean "operator default". */
 export interface DeploymentParameters {
@@ -31,13 +33,15 @@ export interface HardeningParameters {
 export interface ResolvedParameters {
   readonly xfcc: Xfcc;
   readonly trustedProxyHops: number;
+  /** Only the limits some WeirParameters set; the dataplane defaults the rest. */
+  readonly limits: Limits;
   readonly deployment: DeploymentParameters;
   readonly hardening: HardeningParameters;
 }
 
 export const DEFAULT_XFCC: Xfcc = { mode: 'SanitizeSet', subject: true, cert: false, chain: false, uri: true, dns: true };
 
-export const DEFAULT_PARAMETERS: ResolvedParameters = { xfcc: DEFAULT_XFCC, trustedProxyHops: 0, deployment: {}, hardening: {} };
+export const DEFAULT_PARAMETERS: ResolvedParameters = { xfcc: DEFAULT_XFCC, trustedProxyHops: 0, limits: {}, deployment: {}, hardening: {} };
 
 const XFCC_MODES = ['Sanitize', 'ForwardOnly', 'AppendForward', 'SanitizeSet', 'AlwaysForwardOnly'] as const;
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
@@ -50,10 +54,45 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | und
 type ParametersLayer = {
   xfcc?: Partial<Xfcc>;
   trustedProxyHops?: number;
+  limits?: Limits;
   deployment: DeploymentParameters;
   pathPolicy?: Partial<PathPolicy>;
   tlsPolicy?: Partial<TlsPolicy>;
 };
+
+/** `spec.limits` fields: durations (GEP-2257 strings) and counts, with the config field each sets. */
+const LIMIT_DURATIONS = [
+  ['headersTimeout', 'headersTimeoutMs'],
+  ['requestReceiveTimeout', 'requestReceiveTimeoutMs'],
+  ['idleTimeout', 'idleTimeoutMs'],
+  ['tunnelIdleTimeout', 'tunnelIdleTimeoutMs'],
+] as const;
+const LIMIT_COUNTS = [
+  ['maxConnections', 'maxConnections', 1, 1_000_000],
+  ['http2MaxConcurrentStreams', 'http2MaxConcurrentStreams', 1, 10_000],
+  ['backendMaxConnections', 'backendMaxConnections', 1, 1_000_000],
+  ['backendMaxPendingRequests', 'backendMaxPendingRequests', 0, 1_000_000],
+] as const;
+
+function parseLimits(raw: unknown): Limits | Problem {
+  if (asRecord(raw) === undefined) return invalid('limits must be an object');
+  const limits: { -readonly [K in keyof Limits]: Limits[K] } = {};
+  for (const [source, target] of LIMIT_DURATIONS) {
+    const value = field(raw, source);
+    if (value === undefined) continue;
+    const ms = parseDuration(value);
+    if (ms === undefined || ms === 0) return invalid(`limits.${source} must be a non-zero duration such as 10s, got ${describe(value)}`);
+    limits[target] = ms;
+  }
+  for (const [source, target, minimum, maximum] of LIMIT_COUNTS) {
+    const value = field(raw, source);
+    if (value === undefined) continue;
+    const count = int(value);
+    if (count === undefined || count < minimum || count > maximum) return invalid(`limits.${source} must be an integer from ${minimum} to ${maximum}`);
+    limits[target] = count;
+  }
+  return limits;
+}
 
 /** `spec` is admitted unchecked (see WeirParameters in api-types), so it is read defensively here. */
 function parseLayer(spec: unknown): ParametersLayer | Problem {
@@ -83,6 +122,12 @@ function parseLayer(spec: unknown): ParametersLayer | Problem {
     const value = int(hops);
     if (value === undefined || value < 0 || value > 16) return invalid('trustedProxyHops must be an integer from 0 to 16');
     layer.trustedProxyHops = value;
+  }
+  const limits = field(spec, 'limits');
+  if (limits !== undefined) {
+    const parsed = parseLimits(limits);
+    if (isProblem(parsed)) return parsed;
+    layer.limits = parsed;
   }
   const deployment: { -readonly [K in keyof DeploymentParameters]: DeploymentParameters[K] } = {};
   const image = field(spec, 'image');
@@ -162,7 +207,7 @@ function invalid(message: string): Problem {
   return { reason: Reason.InvalidParameters, message: `WeirParameters: ${message}` };
 }
 
-function isProblem(value: ParametersLayer | Problem): value is Problem {
+function isProblem(value: object): value is Problem {
   return 'reason' in value;
 }
 
@@ -196,6 +241,7 @@ export class ParametersIndex {
 export function mergeParameters(layers: readonly (ParametersLayer | undefined)[]): ResolvedParameters {
   let xfcc: Xfcc = DEFAULT_XFCC;
   let trustedProxyHops = DEFAULT_PARAMETERS.trustedProxyHops;
+  let limits: Limits = {};
   let deployment: DeploymentParameters = {};
   let pathPolicy: PathPolicy | undefined;
   let tlsPolicy: TlsPolicy | undefined;
@@ -203,11 +249,12 @@ export function mergeParameters(layers: readonly (ParametersLayer | undefined)[]
     if (layer === undefined) continue;
     if (layer.xfcc !== undefined) xfcc = { ...xfcc, ...layer.xfcc };
     if (layer.trustedProxyHops !== undefined) trustedProxyHops = layer.trustedProxyHops;
+    if (layer.limits !== undefined) limits = { ...limits, ...layer.limits };
     deployment = { ...deployment, ...layer.deployment };
     if (layer.pathPolicy !== undefined) pathPolicy = { ...(pathPolicy ?? DEFAULT_PATH_POLICY), ...layer.pathPolicy };
     if (layer.tlsPolicy !== undefined) tlsPolicy = { ...(tlsPolicy ?? DEFAULT_TLS_POLICY), ...layer.tlsPolicy };
   }
-  return { xfcc, trustedProxyHops, deployment, hardening: { ...(pathPolicy === undefined ? {} : { pathPolicy }), ...(tlsPolicy === undefined ? {} : { tlsPolicy }) } };
+  return { xfcc, trustedProxyHops, limits, deployment, hardening: { ...(pathPolicy === undefined ? {} : { pathPolicy }), ...(tlsPolicy === undefined ? {} : { tlsPolicy }) } };
 }
 
 export { isProblem as isParametersProblem };

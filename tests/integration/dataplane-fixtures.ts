@@ -15,6 +15,7 @@ import {
   type PublishedConfig,
   type RuleAction,
 } from '../../api-types/dataplane-config.ts';
+import type { Limits } from '../../api-types/limits.ts';
 import { CONFIG_CHANNEL, configKey } from '../../api-types/redis-contract.ts';
 import type { GatewayRef } from '../../api-types/gateway-ref.ts';
 import { Dataplane, type DataplaneOptions } from '../../dataplane/dataplane.ts';
@@ -68,6 +69,7 @@ export interface ConfigParts {
   actions: RuleAction[];
   clusters: Cluster[];
   trustedProxyHops?: number;
+  limits?: Limits;
 }
 
 export function dataplaneConfig(gateway: GatewayRef, parts: ConfigParts): DataplaneConfig {
@@ -81,6 +83,7 @@ export function dataplaneConfig(gateway: GatewayRef, parts: ConfigParts): Datapl
     caBundles: [],
     xfcc: { mode: 'Sanitize', subject: false, cert: false, chain: false, uri: false, dns: false },
     trustedProxyHops: parts.trustedProxyHops ?? 0,
+    ...(parts.limits === undefined ? {} : { limits: parts.limits }),
   };
 }
 

@@ -212,11 +212,12 @@ t.test('HTTP/2 sessions: a silent open stream is not cut by the idle timeout; an
   const client = await redisClient(t);
   const [port] = (await freePorts(1)) as [number];
   const gateway = newGateway();
-  const dataplane = await startDataplane(t, url, gateway, { keepAliveTimeoutMs: 300 });
+  const dataplane = await startDataplane(t, url, gateway);
   await publish(client, gateway, published(dataplaneConfig(gateway, {
     listeners: [{ id: 'test/gw/http', port, protocol: 'HTTP', rules: [rule(0)] }],
     actions: [action('echo', 'echo')],
     clusters: [echoCluster('echo', [echo])],
+    limits: { idleTimeoutMs: 300 },
   }), 1));
   await waitForVersion(dataplane, 1);
   const session = h2connect(`http://127.0.0.1:${port}`);

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import t from 'tap';
+import { DEFAULT_LIMITS } from '../../api-types/limits.ts';
 import type { Cluster, DataplaneConfig, Listener, StreamRoute } from '../../api-types/dataplane-config.ts';
 import { DATAPLANE_CONFIG_SCHEMA } from '../../api-types/dataplane-config.ts';
 import { compileStreamPorts } from '../../dataplane/stream/routes.ts';
@@ -65,9 +66,9 @@ function config(listeners: Listener[], clusters: Cluster[]): DataplaneConfig {
 
 const cache = new SecureContextCache();
 
-async function streams(t: { teardown(fn: () => unknown): void }, cfg: DataplaneConfig, clientHelloTimeoutMs = 2000): Promise<StreamListenerSet> {
-  const set = new StreamListenerSet({ host: '127.0.0.1', clientHelloTimeoutMs, connectTimeoutMs: 1000 });
-  await set.apply(compileStreamPorts(cfg, cache));
+async function streams(t: { teardown(fn: () => unknown): void }, cfg: DataplaneConfig, headersTimeoutMs = 2000): Promise<StreamListenerSet> {
+  const set = new StreamListenerSet({ host: '127.0.0.1', connectTimeoutMs: 1000 });
+  await set.apply(compileStreamPorts(cfg, cache), { ...DEFAULT_LIMITS, headersTimeoutMs });
   t.teardown(() => set.closeAll());
   return set;
 }

@@ -10,12 +10,15 @@ import { action, dataplaneConfig, echoCluster, newGateway, rule } from '../integ
 import { echoOf, rawExchange, startGateway } from './support-request.ts';
 
 const port = await freePort();
-const gateway = await startGateway(t, { tunnelIdleTimeoutMs: 400 });
-await gateway.apply(dataplaneConfig(newGateway(), {
-  listeners: [{ id: 'gw/http', port, protocol: 'HTTP', rules: [rule(0, { path: { type: 'PathPrefix', value: '/ws' } }), rule(0, { path: { type: 'PathPrefix', value: '/plain' } })] }],
-  actions: [action('echo', 'echo')],
-  clusters: [echoCluster('echo', [gateway.echo])],
-}));
+const gateway = await startGateway(t);
+await gateway.apply({
+  ...dataplaneConfig(newGateway(), {
+    listeners: [{ id: 'gw/http', port, protocol: 'HTTP', rules: [rule(0, { path: { type: 'PathPrefix', value: '/ws' } }), rule(0, { path: { type: 'PathPrefix', value: '/plain' } })] }],
+    actions: [action('echo', 'echo')],
+    clusters: [echoCluster('echo', [gateway.echo])],
+  }),
+  limits: { tunnelIdleTimeoutMs: 400 },
+});
 
 async function openSocket(path: string, headers: Record<string, string> = {}): Promise<WebSocket> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers: { host: 'a.test', ...headers } });

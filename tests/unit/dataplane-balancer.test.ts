@@ -31,10 +31,12 @@ t.test('no positive weight means no pick', (t) => {
   t.end();
 });
 
+const CAPS = { maxConnections: 10, maxPending: 10 };
+
 t.test('endpoints: round robin over ready ones, skipping ejected and already-tried endpoints', (t) => {
   const registry = new UpstreamRegistry({ ejectMs: 1_000 });
   t.teardown(() => registry.closeAll());
-  const [a, b, c] = [registry.acquire('http1', '127.0.0.1', 1), registry.acquire('http1', '127.0.0.1', 2), registry.acquire('http1', '127.0.0.1', 3)];
+  const [a, b, c] = [registry.acquire('http1', '127.0.0.1', 1, CAPS), registry.acquire('http1', '127.0.0.1', 2, CAPS), registry.acquire('http1', '127.0.0.1', 3, CAPS)];
   const set = new EndpointSet([a, b], [c]);
   t.same([set.pick(undefined, 0), set.pick(undefined, 0), set.pick(undefined, 0)], [a, b, a]);
   b.eject(0);
@@ -44,6 +46,6 @@ t.test('endpoints: round robin over ready ones, skipping ejected and already-tri
   t.equal(set.pick([a, b, c], 10), undefined);
   t.equal(set.pick(undefined, 2_000), a);
   t.equal(set.pick(undefined, 2_000), b, 'ejection ends after ejectMs');
-  t.equal(registry.acquire('http1', '127.0.0.1', 1), a, 'the registry reuses pools per endpoint');
+  t.equal(registry.acquire('http1', '127.0.0.1', 1, CAPS), a, 'the registry reuses pools per endpoint');
   t.end();
 });
