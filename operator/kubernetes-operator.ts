@@ -10,7 +10,8 @@ import { KubernetesProvider } from './provider/kubernetes/provider.ts';
 import { LeaderElector } from './leader/lease.ts';
 import { messageLog, type Logger } from './log.ts';
 import { RedisAckReader } from './publisher/acks.ts';
-import { RedisPublisher } from './publisher/publisher.ts';
+import { ConfigPublisher } from './publisher/publisher.ts';
+import { RedisConfigStore } from './publisher/redis-store.ts';
 import { Reconciler } from './reconciler.ts';
 import { KubeStatusWriter } from './status/kube-writer.ts';
 import { ObjectStore } from './store/object-store.ts';
@@ -40,7 +41,7 @@ export class KubernetesOperator {
   readonly elector: LeaderElector;
   readonly #provider: KubernetesProvider;
   readonly #redis: Redis;
-  readonly #publisher: RedisPublisher;
+  readonly #publisher: ConfigPublisher;
   readonly #log: Logger;
 
   constructor(options: KubernetesOperatorOptions) {
@@ -51,7 +52,7 @@ export class KubernetesOperator {
     this.store = new ObjectStore(controllerName);
     this.#redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, connectionName: 'weir-operator' });
     this.#redis.on('error', (error: Error) => { log.debug({ err: error }, 'redis connection error'); });
-    this.#publisher = new RedisPublisher({ redis: this.#redis, controllerName });
+    this.#publisher = new ConfigPublisher(new RedisConfigStore({ redis: this.#redis, controllerName }));
     this.#provider = new KubernetesProvider({ clients, store: this.store, log: messageLog(log) });
     this.reconciler = new Reconciler({
       store: this.store,
@@ -68,9 +69,10 @@ export class KubernetesOperator {
       name: options.leaseName ?? 'weir-operator',
       identity: options.identity ?? process.env.POD_NAME ?? hostname(),
       ...(options.leaseDurationMs === undefined ? {} : { leaseDurationMs: options.leaseDurationMs }),
-      onStartedLeading: () => {
-        this.#publisher.forget();
-        this.reconciler.start({ renotify: true });
+      onStartedLeading: (term) => {
+        const epoch = this.#publisher.startTerm(term);
+        log.info({ epoch }, 'publishing under a new epoch');
+        this.reconciler.start();
       },
       onStoppedLeading: () => {
         void this.reconciler.stop();

@@ -61,7 +61,6 @@ export class Reconciler {
   #published: ReadonlyMap<string, PublishedState> = new Map();
   #addresses = new Map<string, GatewayAddress[]>();
   #accepted: readonly GatewayOutput[] = [];
-  #renotify = false;
   #poll: NodeJS.Timeout | undefined;
   #running = false;
 
@@ -78,10 +77,9 @@ export class Reconciler {
     this.#statusCoalescer = new Coalescer(() => this.#statusRun(), { delayMs: options.delayMs ?? 5, maxDelayMs: options.maxDelayMs ?? 50, onError });
   }
 
-  /** Starts following the store; `renotify` republishes every Gateway on the first run. */
-  start(options: { renotify?: boolean } = {}): void {
+  /** Starts following the store. */
+  start(): void {
     this.#running = true;
-    this.#renotify = options.renotify === true;
     this.#snapshot = undefined;
     this.#coalescer.resume();
     this.#statusCoalescer.resume();
@@ -123,11 +121,7 @@ export class Reconciler {
     const snapshot = store.snapshot();
     if (snapshot === this.#snapshot && this.#result !== undefined) return;
     const result = translate(snapshot);
-    const published = await sink.publish(
-      result.configs.map(({ gateway, config }) => ({ gateway, config })),
-      { renotify: this.#renotify },
-    );
-    this.#renotify = false;
+    const published = await sink.publish(result.configs.map(({ gateway, config }) => ({ gateway, config })));
     this.#published = published.current;
     const byGateway = new Map(result.statuses.filter((status) => status.kind === 'Gateway').map((status) => [`${status.namespace}/${status.name}`, status]));
     this.#accepted = result.configs.filter((output) => isAccepted(byGateway.get(`${output.gateway.namespace}/${output.gateway.name}`)));
