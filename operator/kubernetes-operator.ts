@@ -12,6 +12,7 @@ import { messageLog, type Logger } from './log.ts';
 import { RedisAckReader } from './publisher/acks.ts';
 import { ConfigPublisher } from './publisher/publisher.ts';
 import { RedisConfigStore } from './publisher/redis-store.ts';
+import { watchConfigStore, type StoreWatch } from './publisher/store-watch.ts';
 import { Reconciler } from './reconciler.ts';
 import { KubeStatusWriter } from './status/kube-writer.ts';
 import { ObjectStore } from './store/object-store.ts';
@@ -33,6 +34,8 @@ export interface KubernetesOperatorOptions {
   readonly provisioning?: ProvisionerSettings;
   /** How often provisioned objects are read back and restored (default 60 s). */
   readonly provisioningResyncMs?: number;
+  /** How often Redis is checked for having lost what was published (default 1 s; reconnects are checked at once). */
+  readonly storeCheckMs?: number;
 }
 
 export class KubernetesOperator {
@@ -43,6 +46,8 @@ export class KubernetesOperator {
   readonly #redis: Redis;
   readonly #publisher: ConfigPublisher;
   readonly #log: Logger;
+  readonly #storeCheckMs: number;
+  #storeWatch: StoreWatch | undefined;
 
   constructor(options: KubernetesOperatorOptions) {
     const controllerName = options.controllerName ?? WEIR_CONTROLLER_NAME;
@@ -53,6 +58,7 @@ export class KubernetesOperator {
     this.#redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, connectionName: 'weir-operator' });
     this.#redis.on('error', (error: Error) => { log.debug({ err: error }, 'redis connection error'); });
     this.#publisher = new ConfigPublisher(new RedisConfigStore({ redis: this.#redis, controllerName }));
+    this.#storeCheckMs = options.storeCheckMs ?? 1000;
     this.#provider = new KubernetesProvider({ clients, store: this.store, log: messageLog(log) });
     this.reconciler = new Reconciler({
       store: this.store,
@@ -73,8 +79,19 @@ export class KubernetesOperator {
         const epoch = this.#publisher.startTerm(term);
         log.info({ epoch }, 'publishing under a new epoch');
         this.reconciler.start();
+        this.#storeWatch = watchConfigStore({
+          redis: this.#redis,
+          publisher: this.#publisher,
+          intervalMs: this.#storeCheckMs,
+          onLost: () => {
+            log.warn({ epoch }, 'redis no longer holds the published configs (restart, flush, failover or restore); republishing');
+            this.reconciler.republish();
+          },
+          log,
+        });
       },
       onStoppedLeading: () => {
+        this.#storeWatch?.stop();
         void this.reconciler.stop();
       },
       log: messageLog(log),
@@ -91,6 +108,7 @@ export class KubernetesOperator {
 
   async stop(): Promise<void> {
     await this.elector.stop();
+    this.#storeWatch?.stop();
     await this.reconciler.stop();
     this.#provider.stop();
     this.#redis.disconnect();

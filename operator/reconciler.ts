@@ -61,6 +61,7 @@ export class Reconciler {
   #published: ReadonlyMap<string, PublishedState> = new Map();
   #addresses = new Map<string, GatewayAddress[]>();
   #accepted: readonly GatewayOutput[] = [];
+  #republishRequested = false;
   #poll: NodeJS.Timeout | undefined;
   #running = false;
 
@@ -97,6 +98,12 @@ export class Reconciler {
     await this.#statusCoalescer.idle();
   }
 
+  /** Publishes again without waiting for a store change: the config store lost what was published. */
+  republish(): void {
+    this.#republishRequested = true;
+    this.#coalescer.trigger();
+  }
+
   /** Called after every run (tests, benchmarks, logs). */
   onReport(listener: (report: ReconcileReport) => void): () => void {
     this.#listeners.add(listener);
@@ -119,8 +126,10 @@ export class Reconciler {
     const started = performance.now();
     const { store, translate, sink, log } = this.#options;
     const snapshot = store.snapshot();
-    if (snapshot === this.#snapshot && this.#result !== undefined) return;
-    const result = translate(snapshot);
+    const unchanged = snapshot === this.#snapshot && this.#result !== undefined;
+    if (unchanged && !this.#republishRequested) return;
+    this.#republishRequested = false;
+    const result = unchanged && this.#result !== undefined ? this.#result : translate(snapshot);
     const published = await sink.publish(result.configs.map(({ gateway, config }) => ({ gateway, config })));
     this.#published = published.current;
     const byGateway = new Map(result.statuses.filter((status) => status.kind === 'Gateway').map((status) => [`${status.namespace}/${status.name}`, status]));
