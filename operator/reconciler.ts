@@ -36,6 +36,8 @@ export interface ReconcilerOptions {
   /** Ack poll while a Gateway is pending (default 500 ms), otherwise (default 10 s). */
   readonly pendingPollMs?: number;
   readonly idlePollMs?: number;
+  /** Wait before publishing again what the sink could not take (default 1 s). */
+  readonly publishRetryMs?: number;
 }
 
 export interface ReconcileReport {
@@ -59,6 +61,9 @@ export class Reconciler {
   #snapshot: Snapshot | undefined;
   #result: TranslationResult | undefined;
   #published: ReadonlyMap<string, PublishedState> = new Map();
+  #unpublished: ReadonlyMap<string, string> = new Map();
+  #confirmed: ReadonlyMap<string, string> = new Map();
+  #retry: NodeJS.Timeout | undefined;
   #addresses = new Map<string, GatewayAddress[]>();
   #accepted: readonly GatewayOutput[] = [];
   #republishRequested = false;
@@ -92,6 +97,7 @@ export class Reconciler {
     this.#running = false;
     this.#unsubscribe?.();
     clearTimeout(this.#poll);
+    clearTimeout(this.#retry);
     this.#coalescer.stop();
     this.#statusCoalescer.stop();
     await this.#coalescer.idle();
@@ -132,6 +138,13 @@ export class Reconciler {
     const result = unchanged && this.#result !== undefined ? this.#result : translate(snapshot);
     const published = await sink.publish(result.configs.map(({ gateway, config }) => ({ gateway, config })));
     this.#published = published.current;
+    this.#unpublished = published.failed;
+    if (published.failed.size > 0) {
+      log.warn({ failed: Object.fromEntries(published.failed) }, 'publishing failed; retrying');
+      clearTimeout(this.#retry);
+      this.#retry = setTimeout(() => { this.republish(); }, this.#options.publishRetryMs ?? 1000);
+      this.#retry.unref();
+    }
     const byGateway = new Map(result.statuses.filter((status) => status.kind === 'Gateway').map((status) => [`${status.namespace}/${status.name}`, status]));
     this.#accepted = result.configs.filter((output) => isAccepted(byGateway.get(`${output.gateway.namespace}/${output.gateway.name}`)));
     this.#snapshot = snapshot;
@@ -153,11 +166,14 @@ export class Reconciler {
     const { statuses, acks, provisioner } = this.#options;
     if (provisioner !== undefined) this.#addresses = await provisioner.apply(this.#accepted);
     const gateways = result.configs.map((output) => output.gateway);
-    const ackMap: Map<string, PodAck[]> = acks === undefined ? new Map<string, PodAck[]>() : await acks.read(gateways);
-    const programmed = applyProgrammed(result.statuses, { published: this.#published, acks: ackMap });
+    const ackMap: Map<string, PodAck[]> | { unreadable: string } = acks === undefined
+      ? new Map<string, PodAck[]>()
+      : await acks.read(gateways).catch((error: unknown) => ({ unreadable: error instanceof Error ? error.message : String(error) }));
+    const programmed = applyProgrammed(result.statuses, { published: this.#published, unpublished: this.#unpublished, acks: ackMap, confirmed: this.#confirmed });
+    this.#confirmed = programmed.confirmed;
     await statuses.write(programmed.statuses, { addresses: this.#addresses });
     this.#report({ translated: false, changed: [], removed: [], pending: programmed.pending, ms: performance.now() - started });
-    if (acks !== undefined) this.#schedulePoll(programmed.pending.length > 0 ? (this.#options.pendingPollMs ?? 500) : (this.#options.idlePollMs ?? 10_000));
+    if (acks !== undefined) this.#schedulePoll(programmed.pending.length > 0 || 'unreadable' in ackMap ? (this.#options.pendingPollMs ?? 500) : (this.#options.idlePollMs ?? 10_000));
   }
 
   #report(report: ReconcileReport): void {

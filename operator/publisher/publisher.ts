@@ -33,6 +33,8 @@ export interface PublishResult {
   readonly changed: readonly string[];
   /** Gateway ids whose configs were removed. */
   readonly removed: readonly string[];
+  /** Gateway ids the store could not take (the key '' when the list of published Gateways could not be read), with why. */
+  readonly failed: ReadonlyMap<string, string>;
 }
 
 /** What the reconciler publishes to. */
@@ -109,11 +111,17 @@ export class ConfigPublisher implements ConfigSink {
     return this.#epoch;
   }
 
-  /** Publishes every config whose digest changed (everything, after the store lost data) and removes Gateways no longer present. */
+  /**
+   * Publishes every config whose digest changed (everything, after the store lost data) and
+   * removes Gateways no longer present. A Gateway the store could not take is reported in
+   * `failed` and tried again by the next publish; only a fence ends the round with an error.
+   */
   async publish(configs: readonly PublishInput[]): Promise<PublishResult> {
     return this.#exclusive(async () => {
       const epoch = this.#requireEpoch();
-      await this.#checkStore();
+      const failed = new Map<string, string>();
+      // Unreachable: the writes below fail as well and say so.
+      await this.#checkStore().catch(() => false);
       const changed: string[] = [];
       const wanted = new Set<string>();
       await Promise.all(configs.map(async ({ gateway, config }) => {
@@ -123,26 +131,35 @@ export class ConfigPublisher implements ConfigSink {
         if (this.#known.get(id)?.digest === serialized.digest) return;
         const revision = this.#nextRevision(id, epoch);
         const marker = { epoch, writes: ++this.#writes };
-        this.#confirm(marker, await this.#store.write({
+        const outcome = await this.#store.write({
           gateway, id, marker,
           envelope: encodeEnvelope(revision, serialized),
           notification: encodeNotification({ gateway: id, ...revision, digest: serialized.digest }),
-        }));
+        }).catch((error: unknown) => { failed.set(id, errorMessage(error)); });
+        if (outcome === undefined) return;
+        this.#confirm(marker, outcome);
         this.#known.set(id, { ...revision, digest: serialized.digest });
         changed.push(id);
       }));
       const removed: string[] = [];
-      for (const id of new Set([...await this.#store.published(), ...this.#known.keys()])) {
+      const listed = await this.#store.published().catch((error: unknown) => { failed.set('', errorMessage(error)); return []; });
+      for (const id of new Set([...listed, ...this.#known.keys()])) {
         if (wanted.has(id)) continue;
-        this.#known.delete(id);
         const gateway = parseGatewayId(id);
-        if (gateway === undefined) continue;
+        if (gateway === undefined) {
+          this.#known.delete(id);
+          continue;
+        }
         const revision = this.#nextRevision(id, epoch);
         const marker = { epoch, writes: ++this.#writes };
-        this.#confirm(marker, await this.#store.remove({ gateway, id, marker, notification: encodeNotification({ gateway: id, ...revision, digest: '', deleted: true }) }));
+        const outcome = await this.#store.remove({ gateway, id, marker, notification: encodeNotification({ gateway: id, ...revision, digest: '', deleted: true }) })
+          .catch((error: unknown) => { failed.set(id, errorMessage(error)); });
+        if (outcome === undefined) continue;
+        this.#confirm(marker, outcome);
+        this.#known.delete(id);
         removed.push(id);
       }
-      return { current: new Map(this.#known), changed: changed.sort(), removed: removed.sort() };
+      return { current: new Map(this.#known), changed: changed.sort(), removed: removed.sort(), failed };
     });
   }
 
@@ -184,4 +201,8 @@ export class ConfigPublisher implements ConfigSink {
     this.#queue = run.catch(() => undefined);
     return run;
   }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

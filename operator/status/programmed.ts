@@ -42,28 +42,53 @@ function appliedRevision(ack: PodAck): { epoch: number; version: number } {
 
 export interface ProgrammedInput {
   readonly published: ReadonlyMap<string, PublishedState>;
-  readonly acks: ReadonlyMap<string, readonly PodAck[]>;
+  /** Gateways whose current config the store could not take, with why. */
+  readonly unpublished: ReadonlyMap<string, string>;
+  /** Acks per Gateway id, or why they could not be read. */
+  readonly acks: ReadonlyMap<string, readonly PodAck[]> | { readonly unreadable: string };
+  /** The digest each Gateway was last found programmed with (from the previous result). */
+  readonly confirmed: ReadonlyMap<string, string>;
 }
 
 export interface ProgrammedResult {
   readonly statuses: ObjectStatus[];
-  /** Gateways whose Programmed waits on dataplane acks (worth polling for). */
+  /** Gateways whose Programmed waits on publishing or on dataplane acks (worth polling for). */
   readonly pending: string[];
+  /** Pass back as `confirmed` next time. */
+  readonly confirmed: ReadonlyMap<string, string>;
 }
 
 export function applyProgrammed(statuses: readonly ObjectStatus[], input: ProgrammedInput): ProgrammedResult {
   const pending: string[] = [];
+  const confirmed = new Map<string, string>();
   const result = statuses.map((status): ObjectStatus => {
     if (status.kind !== 'Gateway') return status;
     const translatorSaysProgrammed = status.status.conditions.some((entry) => entry.type === ConditionType.Programmed && entry.status === 'True');
     if (!translatorSaysProgrammed) return status;
     const id = gatewayId(status);
-    const verdict = programmedVerdict(input.published.get(id), input.acks.get(id) ?? []);
-    if (verdict.programmed) return status;
+    const published = input.published.get(id);
+    const verdict = gatewayVerdict(id, published, input);
+    if (verdict.programmed) {
+      if (published !== undefined) confirmed.set(id, published.digest);
+      return status;
+    }
     pending.push(id);
     return { ...status, status: pendingProgrammed(status.status, verdict.message) };
   });
-  return { statuses: result, pending };
+  return { statuses: result, pending, confirmed };
+}
+
+function gatewayVerdict(id: string, published: PublishedState | undefined, input: ProgrammedInput): ProgrammedVerdict {
+  const failure = input.unpublished.get(id);
+  if (failure !== undefined) {
+    return { programmed: false, message: `The configuration could not be published (${failure}); dataplane pods keep serving the previous one; retrying` };
+  }
+  if ('unreadable' in input.acks) {
+    // The pods' acks are out of reach: what was confirmed for this very config still holds.
+    if (published !== undefined && input.confirmed.get(id) === published.digest) return { programmed: true, message: '' };
+    return { programmed: false, message: `Cannot confirm that dataplane pods serve the configuration: their acks could not be read (${input.acks.unreadable})` };
+  }
+  return programmedVerdict(published, input.acks.get(id) ?? []);
 }
 
 /** Turns every Programmed=True (Gateway and listeners) into Programmed=False/Pending. */

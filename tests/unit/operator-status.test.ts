@@ -72,14 +72,27 @@ t.test('Programmed needs a pod that serves the published digest at the published
   t.match(programmedVerdict(current, [ack(6, 9, 'sha256:new')]), { programmed: false }, 'an older revision does not, even with the same digest');
 
   const published = new Map([['ns/gw', current]]);
-  const pending = applyProgrammed([gatewayStatus(true)], { published, acks: new Map() });
+  const none = new Map<string, string>();
+  const pending = applyProgrammed([gatewayStatus(true)], { published, unpublished: none, acks: new Map(), confirmed: none });
   t.same(pending.pending, ['ns/gw']);
   const gw = pending.statuses[0];
   t.ok(gw?.kind === 'Gateway' && gw.status.conditions.some((c) => c.type === 'Programmed' && c.status === 'False' && c.reason === 'Pending'));
   t.ok(gw?.kind === 'Gateway' && gw.status.listeners[0]?.conditions.every((c) => c.status === 'False'));
-  const done = applyProgrammed([gatewayStatus(true)], { published, acks: new Map([['ns/gw', [ack(7, 3, 'sha256:new')]]]) });
+  const done = applyProgrammed([gatewayStatus(true)], { published, unpublished: none, acks: new Map([['ns/gw', [ack(7, 3, 'sha256:new')]]]), confirmed: none });
   t.same(done.pending, []);
-  const invalid = applyProgrammed([gatewayStatus(false)], { published, acks: new Map() });
+  t.same([...done.confirmed], [['ns/gw', 'sha256:new']]);
+
+  // Redis unreachable: a config not published is Pending and says why; acks out of reach keep
+  // what was confirmed for the same digest, and nothing else.
+  const failed = applyProgrammed([gatewayStatus(true)], { published, unpublished: new Map([['ns/gw', 'Connection is closed.']]), acks: { unreadable: 'Connection is closed.' }, confirmed: done.confirmed });
+  t.same(failed.pending, ['ns/gw']);
+  t.match(JSON.stringify(failed.statuses[0]), /could not be published \(Connection is closed.\)/);
+  const blind = applyProgrammed([gatewayStatus(true)], { published, unpublished: none, acks: { unreadable: 'down' }, confirmed: done.confirmed });
+  t.same(blind.pending, [], 'confirmed for this digest before');
+  const blindNew = applyProgrammed([gatewayStatus(true)], { published: new Map([['ns/gw', { ...current, version: 4, digest: 'sha256:newer' }]]), unpublished: none, acks: { unreadable: 'down' }, confirmed: done.confirmed });
+  t.same(blindNew.pending, ['ns/gw'], 'a digest never confirmed is not assumed');
+  t.match(JSON.stringify(blindNew.statuses[0]), /acks could not be read \(down\)/);
+  const invalid = applyProgrammed([gatewayStatus(false)], { published, unpublished: none, acks: new Map(), confirmed: none });
   t.same(invalid.pending, [], 'a Gateway the translator found invalid keeps its own reason');
   t.end();
 });
