@@ -2,7 +2,7 @@
  * The DataplaneConfig contract: everything one dataplane pod needs to serve one Gateway.
  *
  * The operator's translator produces a `DataplaneConfig` (pure, deterministic); the publisher
- * wraps it in a `PublishedConfig` envelope (version + digest) and writes it to Redis; the
+ * wraps it in a `PublishedConfig` envelope (epoch, version, digest; encoded by api-types/config-codec.ts) and writes it to Redis; the
  * dataplane validates the envelope with `validatePublishedConfig` before compiling it.
  * One TypeBox definition gives both the static type and the runtime check.
  *
@@ -443,9 +443,14 @@ export type DataplaneConfig = Static<typeof DataplaneConfig>;
 
 /** What is stored under `weir:config:<namespace>/<gateway>` in Redis. */
 export const PublishedConfig = Type.Object({
-  /** Strictly increasing per Gateway; a dataplane applies only versions newer than its own. */
+  /**
+   * The operator's leadership term that published this config (see ADR 0004): strictly
+   * increasing across terms and durable outside Redis, so Redis losing data cannot turn it back.
+   */
+  epoch: Type.Integer({ minimum: 1 }),
+  /** Strictly increasing per Gateway within an epoch; a dataplane applies only (epoch, version) pairs newer than its own. */
   version: Type.Integer({ minimum: 1 }),
-  /** `sha256:<hex>` of the canonical JSON of `config`. */
+  /** `sha256:<hex>` of the JSON of `config` as published (see api-types/config-codec.ts). */
   digest: Type.String({ pattern: '^sha256:[0-9a-f]{64}$' }),
   /** W3C traceparent of the operator span that produced this version, to link dataplane spans. */
   traceparent: Type.Optional(Type.String()),

@@ -74,7 +74,7 @@ export class Dataplane {
       registry: dataplane.metrics.registry,
       state: {
         ready: () => dataplane.stopping === undefined && dataplane.runtime.current !== undefined,
-        status: () => ({ version: dataplane.subscriber.appliedVersion, ports: dataplane.listeners.ports }),
+        status: () => ({ ...dataplane.subscriber.applied, ports: dataplane.listeners.ports }),
       },
     });
     dataplane.subscriber.start();

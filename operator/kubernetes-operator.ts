@@ -10,7 +10,9 @@ import { KubernetesProvider } from './provider/kubernetes/provider.ts';
 import { LeaderElector } from './leader/lease.ts';
 import { messageLog, type Logger } from './log.ts';
 import { RedisAckReader } from './publisher/acks.ts';
-import { RedisPublisher } from './publisher/publisher.ts';
+import { ConfigPublisher } from './publisher/publisher.ts';
+import { RedisConfigStore } from './publisher/redis-store.ts';
+import { watchConfigStore, type StoreWatch } from './publisher/store-watch.ts';
 import { Reconciler } from './reconciler.ts';
 import { KubeStatusWriter } from './status/kube-writer.ts';
 import { ObjectStore } from './store/object-store.ts';
@@ -32,6 +34,8 @@ export interface KubernetesOperatorOptions {
   readonly provisioning?: ProvisionerSettings;
   /** How often provisioned objects are read back and restored (default 60 s). */
   readonly provisioningResyncMs?: number;
+  /** How often Redis is checked for having lost what was published (default 1 s; reconnects are checked at once). */
+  readonly storeCheckMs?: number;
 }
 
 export class KubernetesOperator {
@@ -40,8 +44,10 @@ export class KubernetesOperator {
   readonly elector: LeaderElector;
   readonly #provider: KubernetesProvider;
   readonly #redis: Redis;
-  readonly #publisher: RedisPublisher;
+  readonly #publisher: ConfigPublisher;
   readonly #log: Logger;
+  readonly #storeCheckMs: number;
+  #storeWatch: StoreWatch | undefined;
 
   constructor(options: KubernetesOperatorOptions) {
     const controllerName = options.controllerName ?? WEIR_CONTROLLER_NAME;
@@ -51,7 +57,8 @@ export class KubernetesOperator {
     this.store = new ObjectStore(controllerName);
     this.#redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, connectionName: 'weir-operator' });
     this.#redis.on('error', (error: Error) => { log.debug({ err: error }, 'redis connection error'); });
-    this.#publisher = new RedisPublisher({ redis: this.#redis, controllerName });
+    this.#publisher = new ConfigPublisher(new RedisConfigStore({ redis: this.#redis, controllerName }));
+    this.#storeCheckMs = options.storeCheckMs ?? 1000;
     this.#provider = new KubernetesProvider({ clients, store: this.store, log: messageLog(log) });
     this.reconciler = new Reconciler({
       store: this.store,
@@ -68,11 +75,23 @@ export class KubernetesOperator {
       name: options.leaseName ?? 'weir-operator',
       identity: options.identity ?? process.env.POD_NAME ?? hostname(),
       ...(options.leaseDurationMs === undefined ? {} : { leaseDurationMs: options.leaseDurationMs }),
-      onStartedLeading: () => {
-        this.#publisher.forget();
-        this.reconciler.start({ renotify: true });
+      onStartedLeading: (term) => {
+        const epoch = this.#publisher.startTerm(term);
+        log.info({ epoch }, 'publishing under a new epoch');
+        this.reconciler.start();
+        this.#storeWatch = watchConfigStore({
+          redis: this.#redis,
+          publisher: this.#publisher,
+          intervalMs: this.#storeCheckMs,
+          onLost: () => {
+            log.warn({ epoch }, 'redis no longer holds the published configs (restart, flush, failover or restore); republishing');
+            this.reconciler.republish();
+          },
+          log,
+        });
       },
       onStoppedLeading: () => {
+        this.#storeWatch?.stop();
         void this.reconciler.stop();
       },
       log: messageLog(log),
@@ -89,6 +108,7 @@ export class KubernetesOperator {
 
   async stop(): Promise<void> {
     await this.elector.stop();
+    this.#storeWatch?.stop();
     await this.reconciler.stop();
     this.#provider.stop();
     this.#redis.disconnect();

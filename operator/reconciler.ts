@@ -37,6 +37,8 @@ export interface ReconcilerOptions {
   /** Ack poll while a Gateway is pending (default 500 ms), otherwise (default 10 s). */
   readonly pendingPollMs?: number;
   readonly idlePollMs?: number;
+  /** Wait before publishing again what the sink could not take (default 1 s). */
+  readonly publishRetryMs?: number;
 }
 
 export interface ReconcileReport {
@@ -60,9 +62,12 @@ export class Reconciler {
   #snapshot: Snapshot | undefined;
   #result: TranslationResult | undefined;
   #published: ReadonlyMap<string, PublishedState> = new Map();
+  #unpublished: ReadonlyMap<string, string> = new Map();
+  #confirmed: ReadonlyMap<string, string> = new Map();
+  #retry: NodeJS.Timeout | undefined;
   #addresses = new Map<string, GatewayAddress[]>();
   #accepted: readonly GatewayOutput[] = [];
-  #renotify = false;
+  #republishRequested = false;
   #poll: NodeJS.Timeout | undefined;
   #running = false;
 
@@ -79,10 +84,9 @@ export class Reconciler {
     this.#statusCoalescer = new Coalescer(() => this.#statusRun(), { delayMs: options.delayMs ?? 5, maxDelayMs: options.maxDelayMs ?? 50, onError });
   }
 
-  /** Starts following the store; `renotify` republishes every Gateway on the first run. */
-  start(options: { renotify?: boolean } = {}): void {
+  /** Starts following the store. */
+  start(): void {
     this.#running = true;
-    this.#renotify = options.renotify === true;
     this.#snapshot = undefined;
     this.#coalescer.resume();
     this.#statusCoalescer.resume();
@@ -94,10 +98,17 @@ export class Reconciler {
     this.#running = false;
     this.#unsubscribe?.();
     clearTimeout(this.#poll);
+    clearTimeout(this.#retry);
     this.#coalescer.stop();
     this.#statusCoalescer.stop();
     await this.#coalescer.idle();
     await this.#statusCoalescer.idle();
+  }
+
+  /** Publishes again without waiting for a store change: the config store lost what was published. */
+  republish(): void {
+    this.#republishRequested = true;
+    this.#coalescer.trigger();
   }
 
   /** Called after every run (tests, benchmarks, logs). */
@@ -122,14 +133,19 @@ export class Reconciler {
     const started = performance.now();
     const { store, translate, sink, log } = this.#options;
     const snapshot = store.snapshot();
-    if (snapshot === this.#snapshot && this.#result !== undefined) return;
-    const result = translate(snapshot);
-    const published = await sink.publish(
-      result.configs.map(({ gateway, config }) => ({ gateway, config })),
-      { renotify: this.#renotify },
-    );
-    this.#renotify = false;
+    const unchanged = snapshot === this.#snapshot && this.#result !== undefined;
+    if (unchanged && !this.#republishRequested) return;
+    this.#republishRequested = false;
+    const result = unchanged && this.#result !== undefined ? this.#result : translate(snapshot);
+    const published = await sink.publish(result.configs.map(({ gateway, config }) => ({ gateway, config })));
     this.#published = published.current;
+    this.#unpublished = published.failed;
+    if (published.failed.size > 0) {
+      log.warn({ failed: Object.fromEntries(published.failed) }, 'publishing failed; retrying');
+      clearTimeout(this.#retry);
+      this.#retry = setTimeout(() => { this.republish(); }, this.#options.publishRetryMs ?? 1000);
+      this.#retry.unref();
+    }
     const byGateway = new Map(result.statuses.filter((status) => status.kind === 'Gateway').map((status) => [gatewayId(status), status]));
     this.#accepted = result.configs.filter((output) => isAccepted(byGateway.get(gatewayId(output.gateway))));
     this.#snapshot = snapshot;
@@ -151,11 +167,14 @@ export class Reconciler {
     const { statuses, acks, provisioner } = this.#options;
     if (provisioner !== undefined) this.#addresses = await provisioner.apply(this.#accepted);
     const gateways = result.configs.map((output) => output.gateway);
-    const ackMap: Map<string, PodAck[]> = acks === undefined ? new Map<string, PodAck[]>() : await acks.read(gateways);
-    const programmed = applyProgrammed(result.statuses, { published: this.#published, acks: ackMap });
+    const ackMap: Map<string, PodAck[]> | { unreadable: string } = acks === undefined
+      ? new Map<string, PodAck[]>()
+      : await acks.read(gateways).catch((error: unknown) => ({ unreadable: error instanceof Error ? error.message : String(error) }));
+    const programmed = applyProgrammed(result.statuses, { published: this.#published, unpublished: this.#unpublished, acks: ackMap, confirmed: this.#confirmed });
+    this.#confirmed = programmed.confirmed;
     await statuses.write(programmed.statuses, { addresses: this.#addresses });
     this.#report({ translated: false, changed: [], removed: [], pending: programmed.pending, ms: performance.now() - started });
-    if (acks !== undefined) this.#schedulePoll(programmed.pending.length > 0 ? (this.#options.pendingPollMs ?? 500) : (this.#options.idlePollMs ?? 10_000));
+    if (acks !== undefined) this.#schedulePoll(programmed.pending.length > 0 || 'unreadable' in ackMap ? (this.#options.pendingPollMs ?? 500) : (this.#options.idlePollMs ?? 10_000));
   }
 
   #report(report: ReconcileReport): void {

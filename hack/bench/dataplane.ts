@@ -17,8 +17,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { createHash } from 'node:crypto';
-import { DATAPLANE_CONFIG_SCHEMA, validatePublishedConfig, type DataplaneConfig, type HttpRule, type PublishedConfig, type RuleAction } from '../../api-types/dataplane-config.ts';
+import { DATAPLANE_CONFIG_SCHEMA, type DataplaneConfig, type HttpRule, type PublishedConfig, type RuleAction } from '../../api-types/dataplane-config.ts';
+import { decodeEnvelope, encodeEnvelope, encodeNotification, serializeConfig } from '../../api-types/config-codec.ts';
 import { CONFIG_CHANNEL, configKey } from '../../api-types/redis-contract.ts';
 import { compileConfig } from '../../dataplane/compile.ts';
 import { hostOf } from '../../dataplane/hostnames.ts';
@@ -140,7 +140,7 @@ function dataplaneConfig(parts: Pick<DataplaneConfig, 'listeners' | 'actions' | 
 }
 
 function published(config: DataplaneConfig, version: number): PublishedConfig {
-  return { version, digest: `sha256:${createHash('sha256').update(JSON.stringify(config)).digest('hex')}`, config };
+  return { epoch: 1, version, digest: serializeConfig(config).digest, config };
 }
 
 function action(id: string, clusterId: string | undefined, extra: Partial<RuleAction> = {}): RuleAction {
@@ -245,9 +245,9 @@ export async function swapMeasurement(): Promise<{ swapMs: number; maxBlockMs: n
   const runtime = new ConfigRuntime({ upstreams: registry, metrics, listeners, log: pino({ level: 'silent' }) });
   const apply = async (version: number): Promise<void> => {
     // What the subscriber does with the string it read from Redis.
-    const raw = JSON.stringify(published(manyRoutes(1_000, port!), version));
-    const result = validatePublishedConfig(JSON.parse(raw));
-    if (!result.ok) throw new Error(result.errors.join('; '));
+    const raw = encodeEnvelope({ epoch: 1, version }, serializeConfig(manyRoutes(1_000, port!)));
+    const result = decodeEnvelope(raw);
+    if (!result.ok) throw new Error(result.reason);
     await runtime.apply(result.value);
   };
   await apply(1);
@@ -311,7 +311,7 @@ export async function run(): Promise<void> {
       actions: [action('bench', 'echo')],
       clusters: [{ id: 'echo', backend: { kind: 'Service', namespace: 'bench', name: 'echo' }, protocol: 'http1', endpoints: [{ address: '127.0.0.1', port: backendPort!, ready: true }] }],
     }), 1);
-    await redis.multi().set(configKey(gateway), JSON.stringify(config)).publish(CONFIG_CHANNEL, JSON.stringify({ gateway: 'bench/gw', version: 1, digest: config.digest })).exec();
+    await redis.multi().set(configKey(gateway), JSON.stringify(config)).publish(CONFIG_CHANNEL, encodeNotification({ gateway: 'bench/gw', epoch: 1, version: 1, digest: config.digest })).exec();
     redis.disconnect();
     const weir = pinned(0, process.execPath, ['dataplane/main.ts'], {
       ...process.env,

@@ -24,9 +24,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createSecureContext, type SecureContext } from 'node:tls';
-import { createHash } from 'node:crypto';
 import { pino } from 'pino';
 import { DATAPLANE_CONFIG_SCHEMA, type Certificate, type DataplaneConfig, type PublishedConfig } from '../../api-types/dataplane-config.ts';
+import { serializeConfig } from '../../api-types/config-codec.ts';
 import { compileConfig } from '../../dataplane/compile.ts';
 import { ListenerSet } from '../../dataplane/listeners.ts';
 import { HttpProxy } from '../../dataplane/proxy.ts';
@@ -131,7 +131,7 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 function published(config: DataplaneConfig): PublishedConfig {
-  return { version: 1, digest: `sha256:${createHash('sha256').update(JSON.stringify(config)).digest('hex')}`, config };
+  return { epoch: 1, version: 1, digest: serializeConfig(config).digest, config };
 }
 
 export async function run(): Promise<void> {

@@ -8,6 +8,11 @@
  * `renewDeadlineMs` steps down before its Lease can expire; a leader shutting down clears
  * the holder so a standby takes over at once. The Lease is read through the custom-objects
  * API as plain JSON: the typed client mis-serializes MicroTime fields.
+ *
+ * Each time a process starts leading it opens a new term, recorded on the Lease in the same
+ * write that takes it: a number above the Lease's last term and no lower than the clock in
+ * milliseconds, so terms keep increasing even if the Lease itself is deleted and re-created.
+ * The publisher uses the term as its epoch (ADR 0004).
  */
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { httpStatus } from '../provider/kubernetes/clients.ts';
@@ -20,7 +25,7 @@ export interface LeaderElectionOptions {
   readonly leaseDurationMs?: number;
   readonly renewDeadlineMs?: number;
   readonly retryMs?: number;
-  readonly onStartedLeading: () => void;
+  readonly onStartedLeading: (term: number) => void;
   readonly onStoppedLeading: () => void;
   readonly log: { info(message: string): void; warn(message: string): void };
 }
@@ -36,11 +41,18 @@ interface LeaseSpec {
 interface Lease {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string; resourceVersion?: string };
+  metadata: { name: string; namespace: string; resourceVersion?: string; annotations?: Record<string, string> };
   spec: LeaseSpec;
 }
 
 const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' } as const;
+
+export const TERM_ANNOTATION = 'weir.dev/leader-term';
+
+function nextTerm(lease: Lease | undefined): number {
+  const last = Number(lease?.metadata.annotations?.[TERM_ANNOTATION] ?? '0');
+  return Math.max(Date.now(), (Number.isSafeInteger(last) && last > 0 ? last : 0) + 1);
+}
 
 function microTime(date: Date): string {
   return date.toISOString().replace(/Z$/, '000Z');
@@ -57,6 +69,7 @@ export class LeaderElector {
   /** resourceVersion last seen and when (our clock) it was first seen. */
   #observed: { resourceVersion: string; at: number } | undefined;
   #lastRenew = 0;
+  #term = 0;
   #tick: Promise<void> | undefined;
 
   constructor(options: LeaderElectionOptions) {
@@ -101,10 +114,13 @@ export class LeaderElector {
 
   async #attempt(): Promise<void> {
     try {
-      const renewed = await this.#tryAcquireOrRenew();
-      if (renewed) {
+      const term = await this.#tryAcquireOrRenew();
+      if (term !== undefined) {
         this.#lastRenew = Date.now();
-        if (!this.#leading && !this.#stopped) this.#setLeading(true);
+        if (!this.#leading && !this.#stopped) {
+          this.#term = term;
+          this.#setLeading(true);
+        }
       } else if (this.#leading) {
         this.#setLeading(false);
       }
@@ -117,44 +133,49 @@ export class LeaderElector {
   #setLeading(leading: boolean): void {
     this.#leading = leading;
     this.#options.log.info(leading ? `became leader (${this.#options.identity})` : `stopped leading (${this.#options.identity})`);
-    if (leading) this.#options.onStartedLeading();
+    if (leading) this.#options.onStartedLeading(this.#term);
     else this.#options.onStoppedLeading();
   }
 
-  /** True when we hold the Lease after this call. */
-  async #tryAcquireOrRenew(): Promise<boolean> {
+  /** The term we lead in after this call (a new one unless we were leading), or undefined when we do not hold the Lease. */
+  async #tryAcquireOrRenew(): Promise<number | undefined> {
     const { identity, namespace, name } = this.#options;
     const now = new Date();
     const leaseDurationSeconds = Math.max(1, Math.ceil(this.#leaseDurationMs / 1000));
     const lease = await this.#read();
     if (lease === undefined) {
+      const term = nextTerm(undefined);
       await this.#options.customObjects.createNamespacedCustomObject({
         ...LEASES,
         namespace,
         body: {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
-          metadata: { name, namespace },
+          metadata: { name, namespace, annotations: { [TERM_ANNOTATION]: String(term) } },
           spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
         },
       });
-      return true;
+      return term;
     }
     const resourceVersion = lease.metadata.resourceVersion ?? '';
     if (this.#observed?.resourceVersion !== resourceVersion) this.#observed = { resourceVersion, at: Date.now() };
     const holder = lease.spec.holderIdentity ?? '';
     const held = holder !== '' && holder !== identity;
     const durationMs = (lease.spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
-    if (held && Date.now() - this.#observed.at < durationMs) return false;
+    if (held && Date.now() - this.#observed.at < durationMs) return undefined;
+    // A restarted process with the same identity, or one that stepped down, starts a new term too.
+    const startsTerm = holder !== identity || !this.#leading;
+    const term = startsTerm ? nextTerm(lease) : this.#term;
+    const metadata = startsTerm ? { ...lease.metadata, annotations: { ...lease.metadata.annotations, [TERM_ANNOTATION]: String(term) } } : lease.metadata;
     const spec: LeaseSpec =
       holder === identity
         ? { ...lease.spec, leaseDurationSeconds, renewTime: microTime(now) }
         : { holderIdentity: identity, leaseDurationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: (lease.spec.leaseTransitions ?? 0) + 1 };
     try {
-      await this.#replace({ ...lease, spec });
-      return true;
+      await this.#replace({ ...lease, metadata, spec });
+      return term;
     } catch (error) {
-      if (httpStatus(error) === 409) return false;
+      if (httpStatus(error) === 409) return undefined;
       throw error;
     }
   }

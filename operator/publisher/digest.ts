@@ -1,12 +1,7 @@
 /**
- * Content digests. A DataplaneConfig's digest is `sha256:<hex>` of its JSON as published:
- * the translator is deterministic (same input, byte-identical output, keys always in the same
- * order), so that JSON is already canonical, and hashing the string we send anyway costs a
- * few ms where re-serializing with sorted keys cost ~100 ms for a 2 MB config.
- * `canonicalJson` (sorted keys) is for comparing objects of other origins, e.g. statuses.
+ * Canonical JSON (sorted keys) for comparing objects of other origins than the translator,
+ * e.g. statuses. Config digests are made by api-types/config-codec.ts.
  */
-import { createHash } from 'node:crypto';
-
 export function canonicalJson(value: unknown): string {
   if (value === undefined) return 'null';
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
@@ -19,13 +14,4 @@ export function canonicalJson(value: unknown): string {
     parts.push(`${JSON.stringify(key)}:${canonicalJson(item)}`);
   }
   return `{${parts.join(',')}}`;
-}
-
-/** Digest of an already serialized config. */
-export function jsonDigest(json: string): string {
-  return `sha256:${createHash('sha256').update(json).digest('hex')}`;
-}
-
-export function configDigest(config: unknown): string {
-  return jsonDigest(JSON.stringify(config));
 }

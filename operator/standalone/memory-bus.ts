@@ -1,92 +1,115 @@
 /**
- * Standalone mode's stand-in for Redis: a ConfigSink that versions configs exactly like the
- * Redis publisher (a new version only when the digest changed) and hands them straight to an
- * in-process dataplane per Gateway; its acks come back through the AckSource side.
+ * Standalone mode's stand-in for Redis: the publisher's `ConfigStore` and the status writer's
+ * `AckSource` in memory, with an in-process dataplane per Gateway following it. Everything
+ * else (revisions, encoding, gating, retries, acks) is the code the Redis path runs; only
+ * the transport differs, and this one delivers at once: a write returns after the Gateway's
+ * dataplane has handled it, so the next status round sees its ack.
  */
-import type { PublishedConfig } from '../../api-types/dataplane-config.ts';
-import type { GatewayRef } from '../../api-types/gateway-ref.ts';
+import { decodeAck } from '../../api-types/config-codec.ts';
+import { gatewayId, type GatewayRef } from '../../api-types/gateway-ref.ts';
+import type { ConfigSource } from '../../dataplane/config-follower.ts';
 import type { AckSource, PodAck } from '../publisher/acks.ts';
-import { configDigest } from '../publisher/digest.ts';
-import { gatewayId, type ConfigSink, type PublishedState, type PublishInput, type PublishResult } from '../publisher/publisher.ts';
+import type { ConfigStore, StoreMarker, StoreOperation, StoreOutcome, StoreWrite } from '../publisher/publisher.ts';
 
-export interface BusSubscriber {
-  readonly appliedVersion: number;
-  apply(published: PublishedConfig): Promise<void>;
+/** What follows one Gateway on the bus. */
+export interface BusDataplane {
+  readonly follower: {
+    notified(raw: string): void;
+    idle(): Promise<void>;
+  };
   stop(): Promise<void>;
 }
 
 export interface MemoryBusOptions {
-  /** Creates the dataplane serving one Gateway. */
-  readonly subscriber: (gateway: GatewayRef) => BusSubscriber;
-  readonly onApplyError?: (gateway: string, error: unknown) => void;
+  /** Creates the dataplane serving one Gateway, reading and acking through `source`. */
+  readonly dataplane: (gateway: GatewayRef, source: ConfigSource) => BusDataplane;
+  /** Called when a Gateway's dataplane did not take what was just written (the ack says why). */
+  readonly onNotApplied?: (gateway: string, reason: string) => void;
 }
 
-export class MemoryBus implements ConfigSink, AckSource {
+interface Slot {
+  envelope: string | null;
+  ack: string | undefined;
+  readonly dataplane: BusDataplane;
+}
+
+/** The pod name standalone acks carry. */
+export const STANDALONE_POD = 'standalone';
+
+export class MemoryBus implements ConfigStore, AckSource {
   readonly #options: MemoryBusOptions;
-  readonly #state = new Map<string, PublishedState>();
-  readonly #subscribers = new Map<string, BusSubscriber>();
-  readonly #rejected = new Map<string, { version: number; reason: string }>();
+  readonly #slots = new Map<string, Slot>();
+  #marker: StoreMarker | undefined;
 
   constructor(options: MemoryBusOptions) {
     this.#options = options;
   }
 
-  async publish(configs: readonly PublishInput[]): Promise<PublishResult> {
-    const changed: string[] = [];
-    const wanted = new Set<string>();
-    for (const { gateway, config } of configs) {
-      const id = gatewayId(gateway);
-      wanted.add(id);
-      const digest = configDigest(config);
-      const before = this.#state.get(id);
-      if (before?.digest === digest) continue;
-      const version = (before?.version ?? 0) + 1;
-      this.#state.set(id, { version, digest });
-      changed.push(id);
-      let subscriber = this.#subscribers.get(id);
-      if (subscriber === undefined) {
-        subscriber = this.#options.subscriber(gateway);
-        this.#subscribers.set(id, subscriber);
-      }
-      try {
-        await subscriber.apply({ version, digest, config });
-        this.#rejected.delete(id);
-      } catch (error) {
-        this.#rejected.set(id, { version, reason: error instanceof Error ? error.message : String(error) });
-        this.#options.onApplyError?.(id, error);
-      }
-    }
-    const removed: string[] = [];
-    for (const [id, subscriber] of this.#subscribers) {
-      if (wanted.has(id)) continue;
-      this.#subscribers.delete(id);
-      this.#state.delete(id);
-      removed.push(id);
-      await subscriber.stop();
-    }
-    return { current: new Map(this.#state), changed, removed };
+  async write(write: StoreWrite): Promise<StoreOutcome> {
+    const fenced = this.#fence(write.marker);
+    if (fenced !== undefined) return fenced;
+    const slot = this.#slots.get(write.id) ?? this.#open(write.gateway, write.id);
+    slot.envelope = write.envelope;
+    this.#announce(write.notification);
+    await slot.dataplane.follower.idle();
+    const ack = slot.ack === undefined ? undefined : decodeAck(slot.ack);
+    if (ack?.rejectedReason !== undefined) this.#options.onNotApplied?.(write.id, ack.rejectedReason);
+    return { fenced: false };
+  }
+
+  async remove(removal: StoreOperation): Promise<StoreOutcome> {
+    const fenced = this.#fence(removal.marker);
+    if (fenced !== undefined) return fenced;
+    const slot = this.#slots.get(removal.id);
+    if (slot === undefined) return { fenced: false };
+    this.#slots.delete(removal.id);
+    this.#announce(removal.notification);
+    await slot.dataplane.stop();
+    return { fenced: false };
+  }
+
+  async published(): Promise<string[]> {
+    return Promise.resolve([...this.#slots.keys()]);
+  }
+
+  async marker(): Promise<StoreMarker | undefined> {
+    return Promise.resolve(this.#marker);
   }
 
   async read(gateways: readonly GatewayRef[]): Promise<Map<string, PodAck[]>> {
     const result = new Map<string, PodAck[]>();
     for (const gateway of gateways) {
-      const id = gatewayId(gateway);
-      const subscriber = this.#subscribers.get(id);
-      if (subscriber === undefined) continue;
-      const rejected = this.#rejected.get(id);
-      result.set(id, [{
-        pod: 'standalone',
-        appliedVersion: subscriber.appliedVersion,
-        appliedDigest: '',
-        at: Date.now(),
-        ...(rejected === undefined ? {} : { rejectedVersion: rejected.version, rejectedReason: rejected.reason }),
-      }]);
+      const raw = this.#slots.get(gatewayId(gateway))?.ack;
+      const ack = raw === undefined ? undefined : decodeAck(raw);
+      result.set(gatewayId(gateway), ack === undefined ? [] : [{ ...ack, pod: STANDALONE_POD }]);
     }
     return Promise.resolve(result);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.#subscribers.values()].map((subscriber) => subscriber.stop()));
-    this.#subscribers.clear();
+    const slots = [...this.#slots.values()];
+    this.#slots.clear();
+    await Promise.all(slots.map((slot) => slot.dataplane.stop()));
+  }
+
+  #open(gateway: GatewayRef, id: string): Slot {
+    const source: ConfigSource = {
+      read: () => Promise.resolve(slot.envelope),
+      writeAck: (encoded) => { slot.ack = encoded; },
+    };
+    const slot: Slot = { envelope: null, ack: undefined, dataplane: this.#options.dataplane(gateway, source) };
+    this.#slots.set(id, slot);
+    return slot;
+  }
+
+  /** Like Redis pub/sub: every follower hears every notification and picks its own Gateway's. */
+  #announce(notification: string): void {
+    for (const slot of this.#slots.values()) slot.dataplane.follower.notified(notification);
+  }
+
+  #fence(marker: StoreMarker): StoreOutcome | undefined {
+    if (this.#marker !== undefined && this.#marker.epoch > marker.epoch) return { fenced: true, by: this.#marker.epoch };
+    this.#marker = marker;
+    return undefined;
   }
 }

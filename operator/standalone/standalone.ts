@@ -1,16 +1,20 @@
 /**
  * Standalone mode: the whole pipeline in one process with no cluster and no Redis.
- *   file provider → store → translator → memory bus → in-process dataplane per Gateway
+ *   file provider → store → translator → publisher → memory bus → in-process dataplane per Gateway
  *                                     └→ statuses printed readably
  */
 import { pino } from 'pino';
 import { FileProvider } from '../provider/file/provider.ts';
+import { ConfigPublisher } from '../publisher/publisher.ts';
 import { Reconciler, type ReconcilerLog } from '../reconciler.ts';
 import { LogStatusSink } from '../status/log-sink.ts';
 import { ObjectStore } from '../store/object-store.ts';
 import { translate } from '../translator/index.ts';
 import { InProcessDataplane } from './inprocess-dataplane.ts';
 import { MemoryBus } from './memory-bus.ts';
+
+/** Standalone mode has one publisher for the life of the process: one term. */
+const STANDALONE_EPOCH = 1;
 
 export interface StandaloneOptions {
   readonly paths: readonly string[];
@@ -31,9 +35,11 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const dataplaneLog = pino({ level: options.logLevel ?? 'warn', base: { component: 'dataplane' } });
   const store = new ObjectStore();
   const bus = new MemoryBus({
-    subscriber: () => new InProcessDataplane({ log: dataplaneLog, ...(options.listenHost === undefined ? {} : { listenHost: options.listenHost }) }),
-    onApplyError: (gateway, error) => { options.print(`! the dataplane of Gateway ${gateway} rejected its config: ${error instanceof Error ? error.message : String(error)}\n`); },
+    dataplane: (gateway, source) => new InProcessDataplane({ gateway, source, log: dataplaneLog, ...(options.listenHost === undefined ? {} : { listenHost: options.listenHost }) }),
+    onNotApplied: (gateway, reason) => { options.print(`! the dataplane of Gateway ${gateway} did not apply its config: ${reason}\n`); },
   });
+  const publisher = new ConfigPublisher(bus);
+  publisher.startTerm(STANDALONE_EPOCH);
   const log: ReconcilerLog = {
     info: (fields, message) => {
       const changed = fields.changed as string[] | undefined;
@@ -43,7 +49,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     warn: (fields, message) => { options.print(`! ${message}${fields.err instanceof Error ? `: ${fields.err.message}` : ''}\n`); },
     debug: () => undefined,
   };
-  const reconciler = new Reconciler({ store, translate, sink: bus, acks: bus, statuses: new LogStatusSink(options.print), log, pendingPollMs: 200, idlePollMs: 60_000 });
+  const reconciler = new Reconciler({ store, translate, sink: publisher, acks: bus, statuses: new LogStatusSink(options.print), log, pendingPollMs: 200, idlePollMs: 60_000 });
   const provider = new FileProvider({
     paths: options.paths,
     store,

@@ -1,8 +1,7 @@
 export { translate } from './translate.ts';
 export type { GatewayOutput, TranslationResult } from './translate.ts';
-export { pendingProgrammed } from './programmed.ts';
 export { SUPPORTED_FEATURES } from './features.ts';
-export { ConditionType, Reason } from './conditions.ts';
+export { ConditionType, Reason, condition } from './conditions.ts';
 export type { TranslatedCondition } from './conditions.ts';
-export type { ObjectStatus, GatewayStatusOut, ListenerSetStatusOut, RouteStatusOut, PolicyStatusOut, GatewayClassStatusOut } from './status.ts';
+export type { ObjectStatus, GatewayStatusOut, ListenerStatusOut, ListenerSetStatusOut, RouteStatusOut, PolicyStatusOut, GatewayClassStatusOut } from './status.ts';
 export type { DeploymentParameters } from './parameters.ts';

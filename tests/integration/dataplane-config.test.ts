@@ -4,7 +4,8 @@
 import t from 'tap';
 import { Agent, request } from 'undici';
 import type { DataplaneConfig } from '../../api-types/dataplane-config.ts';
-import { ackKey, isConfigAck } from '../../api-types/redis-contract.ts';
+import { decodeAck } from '../../api-types/config-codec.ts';
+import { ackKey, type ConfigAck } from '../../api-types/redis-contract.ts';
 import type { GatewayRef } from '../../api-types/gateway-ref.ts';
 import { freePort, poll, privateRedis, redis, redisClient } from '../harness/index.ts';
 import { startEcho, type EchoServer } from '../harness/echo/server.ts';
@@ -21,9 +22,9 @@ function configFor(gateway: GatewayRef, port: number, echo: EchoServer, extraRou
   });
 }
 
-async function readAck(client: Awaited<ReturnType<typeof redisClient>>, gateway: GatewayRef, pod: string): Promise<unknown> {
+async function readAck(client: Awaited<ReturnType<typeof redisClient>>, gateway: GatewayRef, pod: string): Promise<ConfigAck | undefined> {
   const raw = await client.hget(ackKey(gateway), pod);
-  return raw === null ? undefined : JSON.parse(raw);
+  return raw === null ? undefined : decodeAck(raw);
 }
 
 t.test('config swaps under steady load fail no request', async (t) => {
@@ -142,7 +143,7 @@ t.test('invalid configs are rejected, reported, and do not disturb traffic', asy
   const pod = dataplane.subscriber.podName;
   const ack = await poll(async () => {
     const value = await readAck(client, gateway, pod);
-    return isConfigAck.Check(value) && value.rejectedVersion === 2 ? value : undefined;
+    return value?.rejectedVersion === 2 ? value : undefined;
   }, { what: 'ack reporting the rejection', timeoutMs: 5_000 });
   t.equal(ack.appliedVersion, 1);
   t.match(ack.rejectedReason, /does not match the contract/);
@@ -156,7 +157,7 @@ t.test('invalid configs are rejected, reported, and do not disturb traffic', asy
   // 3. Not JSON at all.
   await publish(client, gateway, '{"version": 4, nope', 4);
   await poll(async () => (/not valid JSON/.test(((await readAck(client, gateway, pod)) as { rejectedReason?: string }).rejectedReason ?? '') ? true : undefined), { what: 'rejection of bad JSON', timeoutMs: 5_000 });
-  t.equal(dataplane.subscriber.appliedVersion, 1);
+  t.equal(dataplane.subscriber.applied.version, 1);
   t.equal((await get(port, '/')).echo?.pod, 'good');
 
   const metrics = (await admin('/metrics')).text;
@@ -173,7 +174,7 @@ t.test('invalid configs are rejected, reported, and do not disturb traffic', asy
   }, { what: 'ack of version 5 without rejection', timeoutMs: 5_000 });
   await publish(client, gateway, published(configFor(gateway, port, echo), 4));
   await new Promise((resolve) => setTimeout(resolve, 200));
-  t.equal(dataplane.subscriber.appliedVersion, 5, 'an older version is not applied');
+  t.equal(dataplane.subscriber.applied.version, 5, 'an older version is not applied');
 });
 
 t.test('listener ports follow the config: new ones open, removed ones close', async (t) => {

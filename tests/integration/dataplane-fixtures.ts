@@ -3,7 +3,6 @@
  * the operator does (SET + PUBLISH in one MULTI/EXEC), an in-process dataplane with teardown,
  * and an HTTP client that can set Host.
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Agent, request } from 'undici';
@@ -16,6 +15,7 @@ import {
   type RuleAction,
 } from '../../api-types/dataplane-config.ts';
 import type { Limits } from '../../api-types/limits.ts';
+import { compareRevisions, encodeNotification, serializeConfig } from '../../api-types/config-codec.ts';
 import { CONFIG_CHANNEL, configKey } from '../../api-types/redis-contract.ts';
 import type { GatewayRef } from '../../api-types/gateway-ref.ts';
 import { Dataplane, type DataplaneOptions } from '../../dataplane/dataplane.ts';
@@ -87,9 +87,9 @@ export function dataplaneConfig(gateway: GatewayRef, parts: ConfigParts): Datapl
   };
 }
 
+/** An envelope of epoch 1, as a publisher would write it. */
 export function published(config: DataplaneConfig, version: number): PublishedConfig {
-  const digest = `sha256:${createHash('sha256').update(JSON.stringify(config)).digest('hex')}`;
-  return { version, digest, config };
+  return { epoch: 1, version, digest: serializeConfig(config).digest, config };
 }
 
 /** Writes the snapshot and notifies, as the operator's publisher does. */
@@ -100,7 +100,7 @@ export async function publish(redis: Redis, gateway: GatewayRef, value: Publishe
   await redis
     .multi()
     .set(configKey(gateway), body)
-    .publish(CONFIG_CHANNEL, JSON.stringify({ gateway: `${gateway.namespace}/${gateway.name}`, version: notifyVersion, digest }))
+    .publish(CONFIG_CHANNEL, encodeNotification({ gateway: `${gateway.namespace}/${gateway.name}`, epoch: 1, version: notifyVersion, digest }))
     .exec();
 }
 
@@ -121,8 +121,9 @@ export async function startDataplane(t: TestContext, redisUrl: string, gateway: 
   return dataplane;
 }
 
+/** Waits until the dataplane serves `version` of epoch 1 (what `published` makes) or newer. */
 export async function waitForVersion(dataplane: Dataplane, version: number, timeoutMs = 10_000): Promise<void> {
-  await poll(() => (dataplane.subscriber.appliedVersion >= version ? true : undefined), { what: `dataplane to apply version ${version}`, timeoutMs, intervalMs: 10 });
+  await poll(() => (compareRevisions(dataplane.subscriber.applied, { epoch: 1, version }) >= 0 ? true : undefined), { what: `dataplane to apply version ${version}`, timeoutMs, intervalMs: 10 });
 }
 
 export interface Answer {

@@ -2,6 +2,8 @@
 // translator → memory bus → in-process dataplane) with echo backends, following edits to the
 // files; and the offline linter's output and exit code.
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +87,21 @@ t.test('the quickstart serves path and header matches, a weighted split and a re
   writeFileSync(routes, readFileSync(routes, 'utf8').replace('backendRefs: [{ name: api, port: 80 }]', 'backendRefs: [{ name: missing, port: 80 }]'));
   await until('the broken reference to show', () => /ResolvedRefs BackendNotFound/.test(printed));
   t.pass('statuses follow the files');
+});
+
+t.test('a Gateway port still taken is retried by the same follower as in pods, and acks carry the digest', async (t) => {
+  const { dir, gatewayPort } = await quickstartCopy(t);
+  const blocker = createServer();
+  blocker.listen(gatewayPort, '127.0.0.1');
+  await once(blocker, 'listening');
+  let printed = '';
+  const standalone = await startStandalone({ paths: [dir], print: (text) => { printed += text; } });
+  t.teardown(() => standalone.stop());
+  await until('the taken port reported', () => /Programmed=False/.test(printed) && /cannot apply .* yet and retries: .*EADDRINUSE/.test(printed));
+  t.match(printed, /configuration version 1 of epoch 1 \(sha256:[0-9a-f]{64}\)/, 'the message names the revision and the digest');
+  blocker.close();
+  await until('applied once the port is free', () => /Gateway default\/demo {2}Accepted=True {2}Programmed=True/.test(printed));
+  t.equal((await get(gatewayPort, 'nothing.example.com', '/')).status, 404, 'served');
 });
 
 t.test('weir check prints statuses and fails on problems', async (t) => {

@@ -58,6 +58,6 @@ t.test('a config whose regex the dialect refuses is rejected whole; the previous
   // dataplane compiles with the same module, so a config carrying one is refused.
   await publish(client, gateway, published(config('/(a)\\1'), 2));
   await new Promise((resolve) => setTimeout(resolve, 500));
-  t.equal(dataplane.subscriber.appliedVersion, 1, 'version 2 was not applied');
+  t.equal(dataplane.subscriber.applied.version, 1, 'version 2 was not applied');
   t.match(await oneRequest(port, get('/ok/42')), /^HTTP\/1\.1 200 /, 'version 1 still serves');
 });

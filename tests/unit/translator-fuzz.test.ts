@@ -72,7 +72,7 @@ function assertSound(t: { fail(message: string): unknown }, snapshot: Snapshot, 
     return;
   }
   for (const { config } of result.configs) {
-    const checked = validatePublishedConfig({ version: 1, digest: `sha256:${'0'.repeat(64)}`, config });
+    const checked = validatePublishedConfig({ epoch: 1, version: 1, digest: `sha256:${'0'.repeat(64)}`, config });
     if (!checked.ok) t.fail(`${label}: invalid config ${checked.errors.join('; ')}`);
   }
 }

@@ -26,7 +26,7 @@ for (const name of cases) {
     for (const { config } of result.configs) {
       const canonical = JSON.stringify(config);
       const digest = `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
-      const checked = validatePublishedConfig(JSON.parse(JSON.stringify({ version: 1, digest, config })));
+      const checked = validatePublishedConfig(JSON.parse(JSON.stringify({ epoch: 1, version: 1, digest, config })));
       t.ok(checked.ok, `config ${config.gateway.namespace}/${config.gateway.name} passes validatePublishedConfig${checked.ok ? '' : ': ' + checked.errors.join('; ')}`);
     }
     t.end();
