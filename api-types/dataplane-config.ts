@@ -138,7 +138,7 @@ export const Retry = Type.Object({
   /** HTTP status codes that trigger a retry. */
   codes: Type.Array(Type.Integer({ minimum: 400, maximum: 599 })),
   /** Retries after the first attempt. */
-  attempts: Type.Integer({ minimum: 0, maximum: 10 }),
+  attempts: Type.Integer({ minimum: 0 }),
   /** Base delay between attempts (exponential with jitter from here). */
   backoffMs: Millis,
   /**

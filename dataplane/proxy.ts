@@ -62,6 +62,9 @@ function isConnectError(error: Error): boolean {
   return typeof code === 'string' && CONNECT_ERRORS.has(code);
 }
 
+/** Longest wait between two retries, unless the route's base backoff is longer. */
+const MAX_RETRY_BACKOFF_MS = 1_000;
+
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
 const BODIES = new Map<number, Buffer>([
   [400, Buffer.from('bad request\n')],
@@ -493,7 +496,8 @@ class Exchange {
     const attemptNumber = retry.attempts - this.retriesLeft;
     this.retriesLeft--;
     this.tried = undefined;
-    const delay = retry.backoffMs * 2 ** attemptNumber * (0.5 + Math.random() / 2);
+    // Exponential from the base, capped so a route with many attempts keeps retrying at a steady pace.
+    const delay = Math.min(retry.backoffMs * 2 ** attemptNumber, Math.max(retry.backoffMs, MAX_RETRY_BACKOFF_MS)) * (0.5 + Math.random() / 2);
     if (delay < 1) this.send();
     else setTimeout(() => { if (!this.finished) this.send(); }, delay);
   }

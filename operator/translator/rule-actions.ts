@@ -130,7 +130,7 @@ function ruleRetry(raw: unknown): Retry | Problem | undefined {
   const codes = rawCodes === undefined ? DEFAULT_RETRY_CODES : list(rawCodes).map(int);
   if (codes.some((code) => code === undefined || code < 400 || code > 599)) return { reason: Reason.UnsupportedValue, message: 'retry codes must be 400–599' };
   const attempts = field(raw, 'attempts') === undefined ? 1 : int(field(raw, 'attempts'));
-  if (attempts === undefined || attempts < 0 || attempts > 10) return { reason: Reason.UnsupportedValue, message: 'retry attempts must be 0–10' };
+  if (attempts === undefined || attempts < 0) return { reason: Reason.UnsupportedValue, message: 'retry attempts must be a non-negative integer' };
   const backoff = field(raw, 'backoff') === undefined ? DEFAULT_RETRY_BACKOFF_MS : parseDuration(field(raw, 'backoff'));
   if (backoff === undefined) return { reason: Reason.UnsupportedValue, message: 'retry backoff is not a valid duration' };
   const unique = [...new Set(codes.filter((code): code is number => code !== undefined))].sort((a, b) => a - b);
