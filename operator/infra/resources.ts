@@ -38,12 +38,33 @@ export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 export const HASH_ANNOTATION = 'weir.dev/applied-hash';
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'weir', 'app.kubernetes.io/name': 'weir-dataplane' };
 
-/** `weir-<gateway>`, shortened with a hash suffix to stay a valid 63-character name. */
+const KUBERNETES_NAME_MAX = 63;
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
+}
+
+/**
+ * `weir-<gateway>`: the name of the Gateway's Deployment, Service and ServiceAccount. Gateway
+ * names are DNS subdomains (up to 253 characters, dots allowed) but a Service name is a
+ * 63-character DNS label, so a name with dots or too long is cut and made unique by a hash of
+ * the Gateway's name.
+ */
 export function dataplaneName(gatewayName: string): string {
   const name = `weir-${gatewayName}`;
-  if (name.length <= 63) return name;
-  const hash = createHash('sha256').update(gatewayName).digest('hex').slice(0, 8);
-  return `${name.slice(0, 54).replace(/-+$/, '')}-${hash}`;
+  if (name.length <= KUBERNETES_NAME_MAX && !name.includes('.')) return name;
+  const hash = shortHash(gatewayName);
+  const head = name.replaceAll('.', '-').slice(0, KUBERNETES_NAME_MAX - hash.length - 1).replace(/-+$/, '');
+  return `${head}-${hash}`;
+}
+
+/** The gateway-name label's value: the Gateway's name, or (above 63 characters) a cut of it with a hash. */
+export function gatewayNameLabelValue(gatewayName: string): string {
+  if (gatewayName.length <= KUBERNETES_NAME_MAX) return gatewayName;
+  const hash = shortHash(gatewayName);
+  // A label value must end with an alphanumeric character: drop separators at the cut.
+  const head = gatewayName.slice(0, KUBERNETES_NAME_MAX - hash.length - 1).replace(/[-.]+$/, '');
+  return `${head}-${hash}`;
 }
 
 function listenerPorts(output: GatewayOutput): number[] {
@@ -61,7 +82,7 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
   const name = dataplaneName(gateway.name);
   const { namespace } = gateway;
   const { deployment: parameters, labels: infraLabels, annotations: infraAnnotations } = output.infrastructure;
-  const selector = { ...MANAGED_BY, [GATEWAY_NAME_LABEL]: gateway.name };
+  const selector = { ...MANAGED_BY, [GATEWAY_NAME_LABEL]: gatewayNameLabelValue(gateway.name) };
   const labels = { ...infraLabels, ...selector };
   const annotations = { ...infraAnnotations };
   const ownerReferences = [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', name: gateway.name, uid: gateway.uid, controller: true }];
