@@ -257,7 +257,7 @@ function placeRoute(
     const stream = route as StreamTranslation;
     for (const cluster of stream.clusters) builder.cluster(cluster);
     for (const service of stream.unusableServices) builder.usedServices.add(service);
-    for (const { listener, hostnames } of serving) {
+    for (const { listener, precedenceHostnames: hostnames } of serving) {
       routesOf(listener, routesByListener).streams.push({
         route: route.meta,
         stream: { route: { kind: route.kind, namespace: route.meta.namespace, name: route.meta.name }, hostnames: [...hostnames], backends: [...stream.backends] },
@@ -267,7 +267,7 @@ function placeRoute(
   }
   // One action per rule and Gateway, shared by every listener the route serves on.
   const grpc = route.kind === 'GRPCRoute';
-  const targets = serving.map(({ listener, hostnames }) => ({ routes: routesOf(listener, routesByListener), hostnames }));
+  const targets = serving.map(({ listener, precedenceHostnames: hostnames }) => ({ routes: routesOf(listener, routesByListener), hostnames }));
   for (const rule of route.rules) {
     if (rule.action === undefined) continue;
     const action = builder.action(rule.action, rule.clusters, rule.unusableServices);
