@@ -10,6 +10,7 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'BackendTLSPolicySANValidation',
   'GRPCRoute',
   'GRPCRouteNamedRouteRule',
+  'GRPCRouteRequestHeaderModifier',
   'Gateway',
   'GatewayAddressEmpty',
   'GatewayBackendClientCertificate',
