@@ -169,6 +169,8 @@ export const WeightedBackend = Type.Object({
   /** Filters that apply only when this backend is chosen (HTTPRoute backendRef filters). */
   requestHeaders: Type.Optional(HeaderModifier),
   responseHeaders: Type.Optional(HeaderModifier),
+  /** Replaces the rule's `urlRewrite`, field by field (hostname, path), for this backend. */
+  urlRewrite: Type.Optional(UrlRewrite),
 });
 export type WeightedBackend = Static<typeof WeightedBackend>;
 

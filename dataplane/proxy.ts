@@ -209,15 +209,15 @@ export function upstreamHeaders(
   if (xfcc !== undefined) headers[XFCC_HEADER] = xfcc;
   else if (headers[XFCC_HEADER] !== undefined) Reflect.deleteProperty(headers, XFCC_HEADER);
   addForwardingHeaders(headers, req.headers, { scheme, remoteAddress: req.socket.remoteAddress, trusted: config.trustForwarded });
-  if (action.rewriteHost !== undefined) headers.host = action.rewriteHost;
+  if (backend.rewriteHost !== undefined) headers.host = backend.rewriteHost;
   if (action.requestHeaders !== undefined) applyHeaderModifier(headers, action.requestHeaders);
   if (backend.requestHeaders !== undefined) applyHeaderModifier(headers, backend.requestHeaders);
   return headers;
 }
 
-export function upstreamPath(action: CompiledAction, target: RouteTarget, parsed: ParsedTarget, originalUrl: string): string {
-  if (action.rewritePath === undefined) return originalUrl;
-  const path = modifyPath(parsed.path, action.rewritePath, target.prefix);
+export function upstreamPath(backend: CompiledBackend, target: RouteTarget, parsed: ParsedTarget, originalUrl: string): string {
+  if (backend.rewritePath === undefined) return originalUrl;
+  const path = modifyPath(parsed.path, backend.rewritePath, target.prefix);
   return parsed.query === '' ? path : `${path}?${parsed.query}`;
 }
 
@@ -337,7 +337,7 @@ class Exchange {
       return;
     }
 
-    this.path = upstreamPath(action, target, parsed, req.url ?? '/');
+    this.path = upstreamPath(backend, target, parsed, req.url ?? '/');
     const headers = upstreamHeaders(req, config, parsed.scheme, action, backend, verdict?.xfcc);
     this.headers = headers;
     if (hasBody(req)) {

@@ -144,7 +144,7 @@ export function proxyUpgrade(proxy: HttpProxy, req: IncomingMessage, socket: Dup
     },
   };
   try {
-    upstream.pool.dispatch({ method: req.method ?? 'GET', path: upstreamPath(action, target, parsed, req.url ?? '/'), headers, upgrade: protocol, body: null }, handler);
+    upstream.pool.dispatch({ method: req.method ?? 'GET', path: upstreamPath(backend, target, parsed, req.url ?? '/'), headers, upgrade: protocol, body: null }, handler);
   } catch (error) {
     fail(error as Error);
   }

@@ -6,7 +6,7 @@ import type { Retry, RouteMatch, RuleAction, SessionPersistence, WeightedBackend
 import type { BackendUse, Backends, ResolvedCluster } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
 import { parseDuration } from './durations.ts';
-import { BACKEND_REF_FILTERS, translateFilters, type FilterResult } from './filters.ts';
+import { BACKEND_REF_FILTERS, HTTP_BACKEND_REF_FILTERS, translateFilters, type FilterResult } from './filters.ts';
 import type { Meta } from './meta.ts';
 import { field, int, list, name, str } from './read.ts';
 import type { RouteKind } from './status.ts';
@@ -63,12 +63,14 @@ export function translateRuleAction(rule: unknown, index: number, matches: reado
     }
     const rawBackendFilters = field(ref, 'filters');
     if (rawBackendFilters !== undefined) {
-      const backendFilters: FilterResult = translateFilters(rawBackendFilters, matches, { ...filterContext, allowed: BACKEND_REF_FILTERS });
+      const allowed = routeKind === 'HTTPRoute' ? HTTP_BACKEND_REF_FILTERS : BACKEND_REF_FILTERS;
+      const backendFilters: FilterResult = translateFilters(rawBackendFilters, matches, { ...filterContext, allowed });
       invalid ??= backendFilters.invalid;
       refProblem ??= backendFilters.refProblem;
       if (backendFilters.failClosed === true) delete backend.clusterId;
       if (backendFilters.requestHeaders !== undefined) backend.requestHeaders = backendFilters.requestHeaders;
       if (backendFilters.responseHeaders !== undefined) backend.responseHeaders = backendFilters.responseHeaders;
+      if (backendFilters.urlRewrite !== undefined) backend.urlRewrite = backendFilters.urlRewrite;
     }
     backends.push(backend);
   }
