@@ -1,4 +1,4 @@
-/** HTTPRoute, GRPCRoute, TLSRoute, TCPRoute (gateway.networking.k8s.io/v1, v1.6.1). */
+/** HTTPRoute, GRPCRoute, TLSRoute, TCPRoute, UDPRoute (gateway.networking.k8s.io/v1, v1.7.0). */
 import type { BackendObjectReference, BackendRef, KubeObject, LocalObjectReference, ParentReference, RouteParentStatus, SessionPersistence } from './meta.ts';
 
 export interface CommonRouteSpec {
@@ -145,3 +145,9 @@ export interface TCPRouteSpec extends CommonRouteSpec {
 }
 
 export type TCPRoute = KubeObject<'TCPRoute', TCPRouteSpec>;
+
+export interface UDPRouteSpec extends CommonRouteSpec {
+  readonly rules?: readonly StreamRouteRule[];
+}
+
+export type UDPRoute = KubeObject<'UDPRoute', UDPRouteSpec>;

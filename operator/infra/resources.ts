@@ -67,8 +67,22 @@ export function gatewayNameLabelValue(gatewayName: string): string {
   return `${head}-${hash}`;
 }
 
-function listenerPorts(output: GatewayOutput): number[] {
-  return [...new Set(output.config.listeners.map((listener) => listener.port))].sort((a, b) => a - b);
+interface ListenerPort {
+  /** Unique among the pod's ports and at most 15 characters. */
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: 'TCP' | 'UDP';
+}
+
+/** The ports the listeners need, once each: UDP listeners on UDP, every other listener on TCP. */
+function listenerPorts(output: GatewayOutput): ListenerPort[] {
+  const ports = new Map<string, ListenerPort>();
+  for (const listener of output.config.listeners) {
+    const protocol = listener.protocol === 'UDP' ? 'UDP' : 'TCP';
+    const name = `${protocol === 'UDP' ? 'u' : 'p'}${listener.port}`;
+    ports.set(name, { name, port: listener.port, protocol });
+  }
+  return [...ports.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
 }
 
 export interface DataplaneManifests {
@@ -122,7 +136,7 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
                 { name: 'WEIR_DRAIN_TIMEOUT_MS', value: '30000' },
               ],
               ports: [
-                ...ports.map((port) => ({ name: `p${port}`, containerPort: port, protocol: 'TCP' })),
+                ...ports.map(({ name: portName, port, protocol }) => ({ name: portName, containerPort: port, protocol })),
                 { name: 'admin', containerPort: adminPort, protocol: 'TCP' },
               ],
               readinessProbe: { httpGet: { path: '/readyz', port: adminPort }, periodSeconds: 2, failureThreshold: 2 },
@@ -141,7 +155,7 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
     spec: {
       type: parameters.serviceType ?? settings.serviceType ?? 'LoadBalancer',
       selector,
-      ports: ports.map((port) => ({ name: `p${port}`, port, targetPort: port, protocol: 'TCP' })),
+      ports: ports.map(({ name: portName, port, protocol }) => ({ name: portName, port, targetPort: port, protocol })),
     },
   };
   return { serviceAccount, deployment, service };

@@ -28,7 +28,7 @@ export interface KubeStatusWriterOptions {
 
 type Json = Record<string, unknown>;
 
-const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute'] as const;
+const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute'] as const;
 
 export class KubeStatusWriter implements StatusSink {
   readonly #options: KubeStatusWriterOptions;

@@ -24,6 +24,7 @@ import type {
   Service,
   TCPRoute,
   TLSRoute,
+  UDPRoute,
   WeirParameters,
 } from '../../api-types/gateway-api/index.ts';
 
@@ -40,6 +41,7 @@ export interface Snapshot {
   readonly grpcRoutes: readonly GRPCRoute[];
   readonly tlsRoutes: readonly TLSRoute[];
   readonly tcpRoutes: readonly TCPRoute[];
+  readonly udpRoutes: readonly UDPRoute[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly backendTLSPolicies: readonly BackendTLSPolicy[];
   readonly services: readonly Service[];
@@ -63,6 +65,7 @@ export function emptySnapshot(controllerName: string = WEIR_CONTROLLER_NAME): Sn
     grpcRoutes: [],
     tlsRoutes: [],
     tcpRoutes: [],
+    udpRoutes: [],
     referenceGrants: [],
     backendTLSPolicies: [],
     services: [],
@@ -83,6 +86,7 @@ export const SNAPSHOT_FIELD_BY_KIND = {
   GRPCRoute: 'grpcRoutes',
   TLSRoute: 'tlsRoutes',
   TCPRoute: 'tcpRoutes',
+  UDPRoute: 'udpRoutes',
   ReferenceGrant: 'referenceGrants',
   BackendTLSPolicy: 'backendTLSPolicies',
   Service: 'services',

@@ -22,6 +22,7 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   { kind: 'GRPCRoute', group: GW, version: 'v1', plural: 'grpcroutes', namespaced: true, writesStatus: true },
   { kind: 'TLSRoute', group: GW, version: 'v1', plural: 'tlsroutes', namespaced: true, writesStatus: true },
   { kind: 'TCPRoute', group: GW, version: 'v1', plural: 'tcproutes', namespaced: true, writesStatus: true },
+  { kind: 'UDPRoute', group: GW, version: 'v1', plural: 'udproutes', namespaced: true, writesStatus: true },
   { kind: 'ReferenceGrant', group: GW, version: 'v1', plural: 'referencegrants', namespaced: true, writesStatus: false },
   { kind: 'BackendTLSPolicy', group: GW, version: 'v1', plural: 'backendtlspolicies', namespaced: true, writesStatus: true },
   { kind: 'Service', group: '', version: 'v1', plural: 'services', namespaced: true, writesStatus: false },
