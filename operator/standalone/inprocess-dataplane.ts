@@ -1,6 +1,6 @@
 /**
  * A dataplane inside the operator process for standalone mode: the dataplane's own serving
- * pipeline (compile + swap, HTTP/HTTPS and TLS/TCP listeners, proxy, upstream pools), fed
+ * pipeline (compile + swap, HTTP/HTTPS, TLS/TCP and UDP listeners, proxy, upstream pools), fed
  * directly with PublishedConfigs instead of following Redis, and without the admin port.
  */
 import type { PublishedConfig } from '../../api-types/dataplane-config.ts';
@@ -22,8 +22,14 @@ export class InProcessDataplane {
     this.#serving = new ServingPipeline({ log: options.log, listenHost: options.listenHost ?? '127.0.0.1', drainTimeoutMs: 2_000 });
   }
 
+  /** TCP ports listened on (HTTP, HTTPS, TLS, TCP listeners). */
   get ports(): number[] {
     return [...new Set([...this.#serving.listeners.ports, ...this.#serving.streams.ports])].sort((a, b) => a - b);
+  }
+
+  /** UDP ports listened on. */
+  get udpPorts(): number[] {
+    return this.#serving.datagrams.ports;
   }
 
   /** Validates like a pod would, then compiles and swaps; throws (keeping the old config) on error. */
