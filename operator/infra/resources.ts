@@ -153,7 +153,7 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
     kind: 'Service',
     metadata: { ...metadata, annotations: { ...annotations } },
     spec: {
-      type: parameters.serviceType ?? settings.serviceType ?? 'LoadBalancer',
+      type: output.infrastructure.addressRoutability === 'Cluster' ? 'ClusterIP' : (parameters.serviceType ?? settings.serviceType ?? 'LoadBalancer'),
       selector,
       ports: ports.map(({ name: portName, port, protocol }) => ({ name: portName, port, targetPort: port, protocol })),
     },

@@ -37,6 +37,8 @@ export interface GatewayOutput {
   readonly infrastructure: {
     readonly labels: Readonly<Record<string, string>>;
     readonly annotations: Readonly<Record<string, string>>;
+    /** `Cluster`: the Gateway's address must be a ClusterIP (GatewayAddressRoutabilityCluster). */
+    readonly addressRoutability?: 'Cluster';
     readonly deployment: DeploymentParameters;
   };
 }

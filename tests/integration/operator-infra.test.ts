@@ -179,6 +179,31 @@ spec:
   t.pass('reconciled');
 });
 
+t.test('addresses with routability Cluster: a ClusterIP Service and its ClusterIP in status, reported as Cluster', async (t) => {
+  const k = await kube();
+  const ns = await testNamespace(t, 'op-routability');
+  const setup = await operatorSetup(t, ns);
+  startOperator(t, setup, 'op-routability', { WEIR_DATAPLANE_IMAGE: 'weir/dataplane:test' });
+  await apply(k, `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: internal, namespace: ${ns} }
+spec:
+  gatewayClassName: ${setup.className}
+  addresses: [{ type: IPAddress, routability: Cluster }]
+  listeners: [{ name: http, protocol: HTTP, port: 80 }]
+`);
+  await until('the Service', async () => (await k.core.readNamespacedService({ name: 'weir-internal', namespace: ns }).catch(() => undefined)) !== undefined);
+  const service = await k.core.readNamespacedService({ name: 'weir-internal', namespace: ns });
+  t.equal(service.spec?.type, 'ClusterIP', 'a cluster-internal Service, whatever the default type');
+  type Addressed = { status?: { addresses?: { type: string; value: string; routability?: string }[] } };
+  await until('status.addresses with the ClusterIP', async () => {
+    const gw = (await k.customObjects.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'gateways', name: 'internal' })) as Addressed;
+    return gw.status?.addresses?.[0]?.value === service.spec?.clusterIP;
+  });
+  const gw = (await k.customObjects.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'gateways', name: 'internal' })) as Addressed;
+  t.same(gw.status?.addresses, [{ type: 'IPAddress', value: service.spec?.clusterIP, routability: 'Cluster' }]);
+});
+
 t.test('the operator works with exactly the RBAC in config/rbac (no forbidden request)', async (t) => {
   const k = await kube();
   const r = await redisClient(t);
