@@ -1,4 +1,4 @@
-/** GatewayClass, Gateway and ListenerSet (gateway.networking.k8s.io/v1, v1.6.1). */
+/** GatewayClass, Gateway and ListenerSet (gateway.networking.k8s.io/v1, v1.7.0). */
 import type { Condition, KubeObject, LabelSelector, ObjectReference, RouteGroupKind, SecretObjectReference } from './meta.ts';
 
 export interface ParametersReference {
@@ -65,6 +65,8 @@ export interface GatewaySpecAddress {
   /** Default `IPAddress`. */
   readonly type?: string;
   readonly value?: string;
+  /** Empty (the implementation's default), `Cluster`, or an implementation-specific prefixed value. */
+  readonly routability?: string;
 }
 
 export interface GatewayInfrastructure {
@@ -92,7 +94,7 @@ export interface ListenerStatus {
 }
 
 export interface GatewayStatus {
-  readonly addresses?: readonly { readonly type?: string; readonly value: string }[];
+  readonly addresses?: readonly { readonly type?: string; readonly value: string; readonly routability?: string }[];
   readonly conditions: readonly Condition[];
   readonly listeners: readonly ListenerStatus[];
   readonly attachedListenerSets?: number;

@@ -1,8 +1,8 @@
 /**
- * Kubernetes object metadata and shared Gateway API reference types (v1.6.1).
+ * Kubernetes object metadata and shared Gateway API reference types (v1.7.0).
  *
  * These interfaces describe the shape the API server (or a YAML file) delivers. They are
- * hand-written from the upstream Go types in `sigs.k8s.io/gateway-api@v1.6.1/apis/v1`
+ * hand-written from the upstream Go types in `sigs.k8s.io/gateway-api@v1.7.0/apis/v1`
  * because the published TypeScript model packages lag that release (ListenerSet, TLSRoute v1,
  * BackendTLSPolicy v1, `spec.tls.frontend/backend`, CORS, retry). Only fields Weir reads are
  * spelled out; consumers must still treat incoming objects as untrusted input.

@@ -1,4 +1,4 @@
-/** ReferenceGrant and BackendTLSPolicy (gateway.networking.k8s.io/v1, v1.6.1). */
+/** ReferenceGrant and BackendTLSPolicy (gateway.networking.k8s.io/v1, v1.7.0). */
 import type { Condition, KubeObject, LocalObjectReference, ParentReference } from './meta.ts';
 
 export interface ReferenceGrantSpec {

@@ -86,6 +86,9 @@ export function readListener(raw: unknown, owner: ListenerOwner, gateway: Meta, 
     acceptProblem = { reason: Reason.UnsupportedValue, message: `unknown TLS mode ${rawMode}` };
   } else if (protocol === 'HTTPS' && tlsMode === 'Passthrough') {
     acceptProblem = { reason: Reason.UnsupportedValue, message: 'HTTPS listeners terminate TLS; use protocol TLS for Passthrough' };
+  } else if (list(field(field(raw, 'filters'), 'requests')).length > 0) {
+    // Serving the listener without its pre-routing filters (ExternalAuth, ExtensionRef) would skip them.
+    acceptProblem = { reason: Reason.UnsupportedValue, message: 'listener filters (ExternalAuth, ExtensionRef) are not supported; the listener is not served' };
   }
 
   const kinds = routeKinds(field(field(raw, 'allowedRoutes'), 'kinds'), protocol);
