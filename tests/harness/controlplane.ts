@@ -169,6 +169,9 @@ function startApiserver(binaries: ControlPlaneBinaries, files: CredentialFiles, 
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
+      // Kubernetes ≥ 1.37 refuses a loopback advertise address for the `kubernetes` Service's
+      // endpoints; the harness's apiserver is only reached on loopback, so it keeps none.
+      '--endpoint-reconciler-type=none',
       `--secure-port=${port}`,
       `--cert-dir=${join(files.dir, 'apiserver')}`,
       `--tls-cert-file=${files.servingCert}`,

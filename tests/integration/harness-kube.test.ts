@@ -73,12 +73,12 @@ async function expectStatus(promise: Promise<unknown>, code: number): Promise<Ap
   throw new Error(`expected the request to fail with HTTP ${code}, but it succeeded`);
 }
 
-t.test('the apiserver is the pinned Kubernetes v1.33.13', async (t) => {
+t.test('the apiserver is the pinned Kubernetes v1.37.2', async (t) => {
   const k = await kube();
   const result = await k.kubectl(['version', '--output=json']);
   t.equal(result.exitCode, 0, result.stderr);
   const parsed = JSON.parse(result.stdout) as { serverVersion?: { gitVersion?: string } };
-  t.equal(parsed.serverVersion?.gitVersion, 'v1.33.13');
+  t.equal(parsed.serverVersion?.gitVersion, 'v1.37.2');
 });
 
 t.test('kubectl apply of a GatewayClass, Gateway and HTTPRoute, read back with client-node', async (t) => {
