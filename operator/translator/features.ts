@@ -2,7 +2,9 @@
  * The one list of Gateway API features Weir reports in `GatewayClass.status.supportedFeatures`.
  *
  * A feature is listed only when both the translator and the DataplaneConfig contract carry it.
- * Not listed on purpose: GatewayStaticAddresses (Weir does not assign requested addresses).
+ * Not listed on purpose: GatewayStaticAddresses (Weir does not assign requested addresses),
+ * GatewayListenerFilters (a listener with filters is not Accepted) and ClusterTrustBundle (not
+ * watched; such CA refs are reported as an unsupported kind).
  * Keep the list sorted; the golden files pin it.
  */
 export const SUPPORTED_FEATURES: readonly string[] = [
