@@ -217,7 +217,7 @@ t.test('BackendTLSPolicy on stream backends: Terminate and TCP listeners re-encr
   // The gateway's own certificate does not name x.wild.example.test; this test is about the backend side.
   const wrong = tlsConnect({ host: '127.0.0.1', port: port!, servername: 'x.wild.example.test', ca: ca.certPem, checkServerIdentity: () => undefined });
   await once(wrong, 'secureConnect');
-  t.ok(await closedWithoutData(wrong as unknown as Socket), 'a backend certificate that does not match the policy hostname: connection closed');
+  t.ok(await closedWithoutData(wrong), 'a backend certificate that does not match the policy hostname: connection closed');
 });
 
 t.test('TCPRoute weights and invalid backends', async (t) => {
