@@ -139,7 +139,7 @@ export const Retry = Type.Object({
   /** HTTP status codes that trigger a retry. */
   codes: Type.Array(Type.Integer({ minimum: 400, maximum: 599 })),
   /** Retries after the first attempt. */
-  attempts: Type.Integer({ minimum: 0, maximum: 10 }),
+  attempts: Type.Integer({ minimum: 0 }),
   /** Base delay between attempts (exponential with jitter from here). */
   backoffMs: Millis,
   /**
@@ -170,6 +170,8 @@ export const WeightedBackend = Type.Object({
   /** Filters that apply only when this backend is chosen (HTTPRoute backendRef filters). */
   requestHeaders: Type.Optional(HeaderModifier),
   responseHeaders: Type.Optional(HeaderModifier),
+  /** Replaces the rule's `urlRewrite`, field by field (hostname, path), for this backend. */
+  urlRewrite: Type.Optional(UrlRewrite),
 });
 export type WeightedBackend = Static<typeof WeightedBackend>;
 
@@ -214,7 +216,11 @@ export type RuleAction = Static<typeof RuleAction>;
  * (exact beats the longest wildcard, which beats no hostname) and then keeps this order.
  */
 export const HttpRule = Type.Object({
-  /** Hostnames the route serves on this listener (already intersected with the listener's); empty means every host the listener accepts. */
+  /**
+   * The route's own hostnames that reach this listener (not narrowed to the listener's, so an exact
+   * route hostname outranks a wildcard one: GatewayRouteHostnameIntersectionPrecedence); the
+   * listener already limits requests to its hostname. Empty means every host the listener accepts.
+   */
   hostnames: Type.Array(Hostname),
   match: RouteMatch,
   /** Index into `DataplaneConfig.actions`. */
@@ -294,18 +300,20 @@ export type Endpoint = Static<typeof Endpoint>;
 /** A Service port (or other backend) and its resolved endpoints. */
 export const Cluster = Type.Object({
   /**
-   * `<kind>/<namespace>/<name>:<port>`, unique in the config. The translator appends `#grpc` or
-   * `#stream` when a GRPCRoute or a TLS/TCPRoute uses the port, since those speak a different protocol.
+   * `<kind>/<namespace>/<name>:<port>`, unique in the config. The translator appends `#grpc`,
+   * `#stream` or `#datagram` when a GRPCRoute, a TLS/TCPRoute or a UDPRoute uses the port, since
+   * those speak a different protocol.
    */
   id: Id,
   backend: ObjectRef,
-  /** How to speak to the endpoints: plain HTTP/1.1, h2c (`kubernetes.io/h2c`), WebSocket-capable (`kubernetes.io/ws`), HTTP/2 over TLS, or raw TCP for TLS/TCP routes. */
+  /** How to speak to the endpoints: plain HTTP/1.1, h2c (`kubernetes.io/h2c`), WebSocket-capable (`kubernetes.io/ws`), HTTP/2 over TLS, raw TCP for TLS/TCP routes, or UDP datagrams for UDP routes. */
   protocol: Type.Union([
     Type.Literal('http1'),
     Type.Literal('h2c'),
     Type.Literal('ws'),
     Type.Literal('h2'),
     Type.Literal('tcp'),
+    Type.Literal('udp'),
   ]),
   tls: Type.Optional(BackendTls),
   /** Sorted by address then port. Empty means the backend exists but has no endpoint: 503. */
@@ -342,10 +350,10 @@ export const HttpsListener = Type.Object({
 });
 export type HttpsListener = Static<typeof HttpsListener>;
 
-/** A TLSRoute attachment: SNI hostnames and where the stream goes. */
+/** A TLSRoute, TCPRoute or UDPRoute attachment: SNI hostnames (TLS) and where the stream or datagrams go. */
 export const StreamRoute = Type.Object({
   route: ObjectRef,
-  /** SNI names served (intersected with the listener's); empty means any (TCP only). */
+  /** SNI names served (the route's own that reach the listener, see the translator's hostname-precedence); empty means any (TCP and UDP). */
   hostnames: Type.Array(Hostname),
   backends: Type.Array(WeightedBackend),
 });
@@ -370,7 +378,16 @@ export const TcpListener = Type.Object({
 });
 export type TcpListener = Static<typeof TcpListener>;
 
-export const Listener = Type.Union([HttpListener, HttpsListener, TlsListener, TcpListener]);
+/** Datagrams from each client (address and port) go to one backend endpoint chosen on its first datagram. */
+export const UdpListener = Type.Object({
+  ...ListenerBase,
+  protocol: Type.Literal('UDP'),
+  /** At most one route serves a UDP listener. */
+  route: Type.Optional(StreamRoute),
+});
+export type UdpListener = Static<typeof UdpListener>;
+
+export const Listener = Type.Union([HttpListener, HttpsListener, TlsListener, TcpListener, UdpListener]);
 export type Listener = Static<typeof Listener>;
 
 // ---------------------------------------------------------------------------------------------
@@ -519,7 +536,7 @@ function brokenReferences(config: DataplaneConfig): string[] {
       problems.push(`${where}/frontendValidation/caBundle: out of range`);
     }
     if (listener.protocol === 'TLS') listener.routes.forEach((route, j) => { checkBackends(`${where}/routes/${j}`, route.backends); });
-    if (listener.protocol === 'TCP' && listener.route) checkBackends(`${where}/route`, listener.route.backends);
+    if ((listener.protocol === 'TCP' || listener.protocol === 'UDP') && listener.route) checkBackends(`${where}/route`, listener.route.backends);
   });
   return problems;
 }

@@ -36,6 +36,9 @@ export interface CompiledBackend {
   readonly cluster: CompiledCluster | undefined;
   readonly requestHeaders: CompiledHeaderModifier | undefined;
   readonly responseHeaders: CompiledHeaderModifier | undefined;
+  /** The URL rewrite for requests sent to this backend: its own, else the rule's, field by field. */
+  readonly rewriteHost: string | undefined;
+  readonly rewritePath: PathModifier | undefined;
   readonly stats: RequestStats;
 }
 
@@ -60,8 +63,6 @@ export interface CompiledAction {
   readonly redirect: RequestRedirect | undefined;
   readonly requestHeaders: CompiledHeaderModifier | undefined;
   readonly responseHeaders: CompiledHeaderModifier | undefined;
-  readonly rewriteHost: string | undefined;
-  readonly rewritePath: PathModifier | undefined;
   readonly mirrors: readonly CompiledMirror[];
   readonly backends: WeightedPicker<CompiledBackend>;
   readonly requestTimeoutMs: number | undefined;
@@ -249,6 +250,8 @@ function compileAction(action: RuleAction, clusters: ReadonlyMap<string, Compile
       cluster: backend.clusterId === undefined ? undefined : clusters.get(backend.clusterId),
       requestHeaders: compileHeaderModifier(backend.requestHeaders),
       responseHeaders: compileHeaderModifier(backend.responseHeaders),
+      rewriteHost: backend.urlRewrite?.hostname ?? action.urlRewrite?.hostname,
+      rewritePath: backend.urlRewrite?.path ?? action.urlRewrite?.path,
       stats: metrics.stats(route, action.id, backend.clusterId ?? 'invalid'),
     },
   }));
@@ -265,8 +268,6 @@ function compileAction(action: RuleAction, clusters: ReadonlyMap<string, Compile
     redirect: action.redirect,
     requestHeaders: compileHeaderModifier(action.requestHeaders),
     responseHeaders: compileHeaderModifier(action.responseHeaders),
-    rewriteHost: action.urlRewrite?.hostname,
-    rewritePath: action.urlRewrite?.path,
     mirrors,
     backends: new WeightedPicker(backends),
     requestTimeoutMs: positive(action.timeouts.requestMs),

@@ -10,7 +10,8 @@ import { startAdmin } from './admin.ts';
 import type { ListenerSet } from './listeners.ts';
 import type { HttpProxy } from './proxy.ts';
 import type { ConfigRuntime } from './runtime.ts';
-import { ServingPipeline } from './serving.ts';
+import { ServingPipeline, type ServingOptions } from './serving.ts';
+import type { DatagramListenerSet } from './datagram/server.ts';
 import type { StreamListenerSet } from './stream/server.ts';
 import { ConfigSubscriber } from './subscriber.ts';
 import type { Logger } from './telemetry/log.ts';
@@ -36,6 +37,8 @@ export interface DataplaneOptions {
   /** Longest wait for in-flight requests when shutting down or closing a port. */
   drainTimeoutMs?: number;
   upstream?: Partial<UpstreamOptions>;
+  /** UDP flow idle timeout and flow cap per port. */
+  datagram?: ServingOptions['datagram'];
   subscriber?: { ackIntervalMs?: number; maxBackoffMs?: number };
 }
 
@@ -44,6 +47,7 @@ export class Dataplane {
   readonly runtime: ConfigRuntime;
   readonly listeners: ListenerSet;
   readonly streams: StreamListenerSet;
+  readonly datagrams: DatagramListenerSet;
   readonly subscriber: ConfigSubscriber;
   readonly proxy: HttpProxy;
   private readonly serving: ServingPipeline;
@@ -54,7 +58,7 @@ export class Dataplane {
   private constructor(options: DataplaneOptions) {
     this.options = options;
     this.serving = new ServingPipeline(options);
-    ({ metrics: this.metrics, runtime: this.runtime, listeners: this.listeners, streams: this.streams, proxy: this.proxy } = this.serving);
+    ({ metrics: this.metrics, runtime: this.runtime, listeners: this.listeners, streams: this.streams, datagrams: this.datagrams, proxy: this.proxy } = this.serving);
     this.subscriber = new ConfigSubscriber({
       redisUrl: options.redisUrl,
       gateway: options.gateway,

@@ -158,7 +158,7 @@ export function decide(config: CompiledConfig | undefined, req: RequestView, por
   if (backend === undefined || cluster === undefined) return local(500, stats, { target, path });
   if (!cluster.supported) return local(500, backend.stats, { target, path });
 
-  const forwardedPath = action.rewritePath === undefined ? path : modifyPath(path, action.rewritePath, target.prefix);
+  const forwardedPath = backend.rewritePath === undefined ? path : modifyPath(path, backend.rewritePath, target.prefix);
   const upstreamPath = forwardedPath === rawPath ? url : mark === -1 ? forwardedPath : `${forwardedPath}?${query}`;
   const tls = connection.secure ? connection.tls : undefined;
   const xfcc = config.xfcc.headerValue(req.headers[XFCC_HEADER], tls?.client());
@@ -195,7 +195,7 @@ function upstreamHeaders(req: RequestView, config: CompiledConfig, scheme: 'http
   if (xfcc !== undefined) headers[XFCC_HEADER] = xfcc;
   else if (headers[XFCC_HEADER] !== undefined) Reflect.deleteProperty(headers, XFCC_HEADER);
   addForwardingHeaders(headers, req.headers, { scheme, remoteAddress: req.socket?.remoteAddress, trusted: config.trustForwarded });
-  if (action.rewriteHost !== undefined) headers.host = action.rewriteHost;
+  if (backend.rewriteHost !== undefined) headers.host = backend.rewriteHost;
   if (action.requestHeaders !== undefined) applyHeaderModifier(headers, action.requestHeaders);
   if (backend.requestHeaders !== undefined) applyHeaderModifier(headers, backend.requestHeaders);
   return headers;

@@ -33,6 +33,9 @@ class ProxyAbort extends Error {
   }
 }
 
+/** Longest wait between two retries, unless the route's base backoff is longer. */
+const MAX_RETRY_BACKOFF_MS = 1_000;
+
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNRESET_BEFORE_CONNECT']);
 
 export function isConnectError(error: Error): boolean {
@@ -313,7 +316,8 @@ class Exchange {
     const attemptNumber = retry.attempts - this.retriesLeft;
     this.retriesLeft--;
     this.tried = undefined;
-    const delay = retry.backoffMs * 2 ** attemptNumber * (0.5 + Math.random() / 2);
+    // Exponential from the base, capped so a route with many attempts keeps retrying at a steady pace.
+    const delay = Math.min(retry.backoffMs * 2 ** attemptNumber, Math.max(retry.backoffMs, MAX_RETRY_BACKOFF_MS)) * (0.5 + Math.random() / 2);
     if (delay < 1) this.send();
     else setTimeout(() => { if (!this.finished) this.send(); }, delay);
   }

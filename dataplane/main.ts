@@ -7,6 +7,8 @@
  *   WEIR_ADMIN_HOST / WEIR_ADMIN_PORT   admin endpoint (default 0.0.0.0:9090)
  *   WEIR_SHUTDOWN_DELAY_MS  unready-before-close delay on SIGTERM (default 0)
  *   WEIR_DRAIN_TIMEOUT_MS   longest wait for in-flight requests (default 30000)
+ *   WEIR_UDP_IDLE_TIMEOUT_MS  a UDP client flow without datagrams for this long is closed (default 60000)
+ *   WEIR_UDP_MAX_FLOWS      UDP client flows per port; datagrams of further clients are dropped (default 10000)
  *   LOG_LEVEL, OTEL_*       logging level; OpenTelemetry exporter settings (tracing is off without an OTLP endpoint)
  */
 import { hostname } from 'node:os';
@@ -44,6 +46,7 @@ try {
     processMetrics: true,
     shutdownDelayMs,
     drainTimeoutMs,
+    datagram: { idleTimeoutMs: env.integer('WEIR_UDP_IDLE_TIMEOUT_MS', 60_000), maxFlowsPerPort: env.integer('WEIR_UDP_MAX_FLOWS', 10_000) },
   });
   const started = dataplane;
   log.info({ gateway: gatewayId(gateway), pod: podName, adminPort: started.adminPort }, 'dataplane started');

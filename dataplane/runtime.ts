@@ -6,6 +6,8 @@
  */
 import type { PublishedConfig } from '../api-types/dataplane-config.ts';
 import { compileConfig, type CompiledConfig } from './compile.ts';
+import { compileDatagramPorts } from './datagram/routes.ts';
+import type { DatagramListenerSet } from './datagram/server.ts';
 import type { ListenerSet } from './listeners.ts';
 import { compileStreamPorts } from './stream/routes.ts';
 import type { StreamListenerSet } from './stream/server.ts';
@@ -21,6 +23,8 @@ export interface RuntimeOptions {
   listeners: ListenerSet;
   /** TLS (passthrough/terminate) and TCP ports; see stream/server.ts. */
   streams?: StreamListenerSet;
+  /** UDP ports; see datagram/server.ts. */
+  datagrams?: DatagramListenerSet;
   log: Logger;
 }
 
@@ -46,7 +50,9 @@ export class ConfigRuntime implements ConfigSource {
       // TLS/TCP ports: opened, re-routed or closed in one step (connections in progress keep their
       // backend); a port moving the other way is released here while the HTTP(S) set waits to bind it.
       // New HTTP(S) ports opened, HTTPS certificates swapped (new handshakes), HTTP↔HTTPS ports re-opened.
-      await Promise.all([this.options.streams?.apply(streamPorts, compiled.limits), listeners.prepare(compiled.ports.values(), compiled.limits)]);
+      // UDP ports are a separate space: they never clash with the TCP ports above.
+      const datagramPorts = compileDatagramPorts(published.config);
+      await Promise.all([this.options.streams?.apply(streamPorts, compiled.limits), listeners.prepare(compiled.ports.values(), compiled.limits), this.options.datagrams?.apply(datagramPorts)]);
       this.secureContexts.sweep();
     } catch (error) {
       // Pools acquired for the failed config are released again.

@@ -1,9 +1,10 @@
 /**
- * The serving half of a dataplane: runtime (compile + swap) → listeners (HTTP/HTTPS and
- * TLS/TCP streams) → proxy → upstream pools, wired once. Pods feed it from Redis
+ * The serving half of a dataplane: runtime (compile + swap) → listeners (HTTP/HTTPS, TLS/TCP
+ * streams and UDP datagrams) → proxy → upstream pools, wired once. Pods feed it from Redis
  * (`dataplane.ts`); standalone mode feeds it from an in-memory bus. Both share this wiring so
  * they serve the same protocols.
  */
+import { DatagramListenerSet, type DatagramListenerOptions } from './datagram/server.ts';
 import { ListenerSet } from './listeners.ts';
 import { HttpProxy } from './proxy.ts';
 import { isTunnelUpgrade } from './upgrade.ts';
@@ -24,6 +25,8 @@ export interface ServingOptions {
   /** Longest wait for in-flight requests when closing a port or shutting down. */
   drainTimeoutMs?: number;
   upstream?: Partial<UpstreamOptions>;
+  /** UDP flow idle timeout and flow cap per port. */
+  datagram?: Partial<Pick<DatagramListenerOptions, 'idleTimeoutMs' | 'maxFlowsPerPort'>>;
 }
 
 export class ServingPipeline {
@@ -31,6 +34,7 @@ export class ServingPipeline {
   readonly runtime: ConfigRuntime;
   readonly listeners: ListenerSet;
   readonly streams: StreamListenerSet;
+  readonly datagrams: DatagramListenerSet;
   readonly proxy: HttpProxy;
   private readonly upstreams: UpstreamRegistry;
   private readonly drainTimeoutMs: number;
@@ -50,13 +54,14 @@ export class ServingPipeline {
       { host: options.listenHost, drainTimeoutMs: this.drainTimeoutMs, metrics: this.metrics },
     );
     this.streams = new StreamListenerSet({ host: options.listenHost, log: options.log, drainTimeoutMs: this.drainTimeoutMs, metrics: this.metrics });
-    this.runtime = new ConfigRuntime({ upstreams: this.upstreams, metrics: this.metrics, listeners: this.listeners, streams: this.streams, log: options.log });
+    this.datagrams = new DatagramListenerSet({ host: options.listenHost, log: options.log, ...options.datagram });
+    this.runtime = new ConfigRuntime({ upstreams: this.upstreams, metrics: this.metrics, listeners: this.listeners, streams: this.streams, datagrams: this.datagrams, log: options.log });
     runtime.current = this.runtime;
   }
 
   /** Stop accepting, let in-flight requests finish (up to the drain timeout), close upstream pools. */
   async close(): Promise<void> {
-    await Promise.all([this.listeners.closeAll(), this.streams.closeAll()]);
+    await Promise.all([this.listeners.closeAll(), this.streams.closeAll(), this.datagrams.closeAll()]);
     await Promise.race([this.proxy.idle(), new Promise((resolve) => setTimeout(resolve, this.drainTimeoutMs).unref())]);
     await this.upstreams.closeAll();
   }

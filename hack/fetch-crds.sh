@@ -12,6 +12,7 @@ if [[ -f $dest/.complete ]]; then
   exit 0
 fi
 require_go
+export GOTOOLCHAIN=$GATEWAY_API_GOTOOLCHAIN
 
 # Outside any module, so `go mod download` only fills the module cache.
 work=$(mktemp -d)

@@ -3,7 +3,11 @@
 
 WEIR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WEIR_CACHE_DIR=${WEIR_CACHE_DIR:-$WEIR_ROOT/.cache}
-GATEWAY_API_VERSION=v1.6.1
+GATEWAY_API_VERSION=v1.7.0
+# The Gateway API v1.7.0 modules (CRDs, conformance suite) declare `go 1.27.0`; only the
+# scripts that fetch or build them switch to this toolchain (the go command downloads it from
+# the module proxy), so the control plane's build cache stays keyed to the machine's Go.
+GATEWAY_API_GOTOOLCHAIN=go1.27.3
 
 log() { printf '[hack] %s\n' "$*" >&2; }
 

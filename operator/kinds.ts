@@ -23,6 +23,7 @@ import {
   Service,
   TCPRoute,
   TLSRoute,
+  UDPRoute,
   WEIR_PARAMETERS_GROUP,
   WeirParameters,
 } from '../api-types/gateway-api/index.ts';
@@ -62,6 +63,7 @@ export const KINDS = {
   GRPCRoute: kind({ schema: GRPCRoute, group: GW, version: 'v1', plural: 'grpcroutes', namespaced: true, snapshotField: 'grpcRoutes', status: 'parents' }),
   TLSRoute: kind({ schema: TLSRoute, group: GW, version: 'v1', plural: 'tlsroutes', namespaced: true, snapshotField: 'tlsRoutes', status: 'parents' }),
   TCPRoute: kind({ schema: TCPRoute, group: GW, version: 'v1', plural: 'tcproutes', namespaced: true, snapshotField: 'tcpRoutes', status: 'parents' }),
+  UDPRoute: kind({ schema: UDPRoute, group: GW, version: 'v1', plural: 'udproutes', namespaced: true, snapshotField: 'udpRoutes', status: 'parents' }),
   ReferenceGrant: kind({ schema: ReferenceGrant, group: GW, version: 'v1', plural: 'referencegrants', namespaced: true, snapshotField: 'referenceGrants', status: 'none' }),
   BackendTLSPolicy: kind({ schema: BackendTLSPolicy, group: GW, version: 'v1', plural: 'backendtlspolicies', namespaced: true, snapshotField: 'backendTLSPolicies', status: 'ancestors' }),
   Service: kind({ schema: Service, group: '', version: 'v1', plural: 'services', namespaced: true, snapshotField: 'services', status: 'none' }),

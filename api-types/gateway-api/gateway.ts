@@ -1,4 +1,4 @@
-/** GatewayClass, Gateway and ListenerSet (gateway.networking.k8s.io/v1, v1.6.1). */
+/** GatewayClass, Gateway and ListenerSet (gateway.networking.k8s.io/v1, v1.7.0). */
 import { Type, type Static } from '@sinclair/typebox';
 import { kubeObject, NamespacesFrom, ObjectReference, RouteGroupKind, StringMap } from './meta.ts';
 
@@ -40,6 +40,8 @@ export const Listener = Type.Object({
   protocol: Type.String(),
   tls: Type.Optional(ListenerTLSConfig),
   allowedRoutes: Type.Optional(AllowedRoutes),
+  /** v1.7.0 pre-routing filters (ExternalAuth, ExtensionRef); Weir does not serve a listener that has any. */
+  filters: Type.Optional(Type.Object({ requests: Type.Optional(Type.Array(Type.Object({ type: Type.String() }))) })),
 });
 export type Listener = Static<typeof Listener>;
 
@@ -61,6 +63,8 @@ export const GatewaySpecAddress = Type.Object({
   /** Default `IPAddress`. */
   type: Type.Optional(Type.String()),
   value: Type.Optional(Type.String()),
+  /** Empty (the implementation's default), `Cluster`, or an implementation-specific prefixed value. */
+  routability: Type.Optional(Type.String()),
 });
 export type GatewaySpecAddress = Static<typeof GatewaySpecAddress>;
 

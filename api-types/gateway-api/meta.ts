@@ -1,10 +1,10 @@
 /**
- * Kubernetes object metadata and shared Gateway API reference types (v1.6.1).
+ * Kubernetes object metadata and shared Gateway API reference types (v1.7.0).
  *
  * These describe what Weir reads; what it writes (statuses) is declared once, in
  * operator/translator/status.ts.
  *
- * Written by hand from the upstream Go types in `sigs.k8s.io/gateway-api@v1.6.1/apis/v1`,
+ * Written by hand from the upstream Go types in `sigs.k8s.io/gateway-api@v1.7.0/apis/v1`,
  * because the published TypeScript model packages lag that release (ListenerSet, TLSRoute v1,
  * BackendTLSPolicy v1, `spec.tls.frontend/backend`, CORS, retry). Only fields Weir reads are
  * spelled out. Each TypeBox definition gives the static type and the runtime check the store

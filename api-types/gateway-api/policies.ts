@@ -1,4 +1,4 @@
-/** ReferenceGrant and BackendTLSPolicy (gateway.networking.k8s.io/v1, v1.6.1). */
+/** ReferenceGrant and BackendTLSPolicy (gateway.networking.k8s.io/v1, v1.7.0). */
 import { Type, type Static } from '@sinclair/typebox';
 import { kubeObject, ObjectReference, StringMap } from './meta.ts';
 

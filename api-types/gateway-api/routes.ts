@@ -1,4 +1,4 @@
-/** HTTPRoute, GRPCRoute, TLSRoute, TCPRoute (gateway.networking.k8s.io/v1, v1.6.1). */
+/** HTTPRoute, GRPCRoute, TLSRoute, TCPRoute, UDPRoute (gateway.networking.k8s.io/v1, v1.7.0). */
 import { Type, type Static } from '@sinclair/typebox';
 import { BackendObjectReference, BackendRef, kubeObject, ObjectReference, ParentReference, SessionPersistence } from './meta.ts';
 
@@ -153,3 +153,11 @@ export const TCPRoute = kubeObject('TCPRoute', {
   }),
 });
 export type TCPRoute = Static<typeof TCPRoute>;
+
+export const UDPRoute = kubeObject('UDPRoute', {
+  spec: Type.Object({
+    parentRefs: Type.Optional(Type.Array(ParentReference)),
+    rules: Type.Optional(Type.Array(StreamRouteRule)),
+  }),
+});
+export type UDPRoute = Static<typeof UDPRoute>;

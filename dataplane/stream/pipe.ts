@@ -5,6 +5,7 @@
  * when either side is gone.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { StreamEndpoint } from './routes.ts';
 
@@ -15,13 +16,16 @@ export interface PipeOptions {
   onIdle?: () => void;
 }
 
-/** Connects to the first endpoint that accepts, or rejects with the last error. */
-export async function connectFirst(endpoints: readonly StreamEndpoint[], timeoutMs: number, client: Duplex): Promise<Socket> {
+/**
+ * Connects to the first endpoint that accepts (with `tls`: and completes a TLS handshake that
+ * passes validation), or rejects with the last error.
+ */
+export async function connectFirst(endpoints: readonly StreamEndpoint[], timeoutMs: number, client: Duplex, tls?: ConnectionOptions): Promise<Socket> {
   let lastError: Error = new Error('no endpoint');
   for (const endpoint of endpoints) {
     if (client.destroyed) throw new Error('client went away');
     try {
-      return await connectOne(endpoint, timeoutMs, client);
+      return await connectOne(endpoint, timeoutMs, client, tls);
     } catch (error) {
       lastError = error as Error;
     }
@@ -29,9 +33,13 @@ export async function connectFirst(endpoints: readonly StreamEndpoint[], timeout
   throw lastError;
 }
 
-function connectOne(endpoint: StreamEndpoint, timeoutMs: number, client: Duplex): Promise<Socket> {
+function connectOne(endpoint: StreamEndpoint, timeoutMs: number, client: Duplex, tls: ConnectionOptions | undefined): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const upstream = connect({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true, noDelay: true });
+    const upstream: Socket =
+      tls === undefined
+        ? connect({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true, noDelay: true })
+        : tlsConnect({ ...tls, host: endpoint.host, port: endpoint.port }).setNoDelay(true);
+    const connectedEvent = tls === undefined ? 'connect' : 'secureConnect';
     const fail = (error: Error): void => {
       cleanup();
       upstream.destroy();
@@ -47,11 +55,11 @@ function connectOne(endpoint: StreamEndpoint, timeoutMs: number, client: Duplex)
     const cleanup = (): void => {
       clearTimeout(timer);
       upstream.off('error', fail);
-      upstream.off('connect', onConnect);
+      upstream.off(connectedEvent, onConnect);
       client.off('close', onClientClose);
     };
     upstream.once('error', fail);
-    upstream.once('connect', onConnect);
+    upstream.once(connectedEvent, onConnect);
     client.once('close', onClientClose);
   });
 }

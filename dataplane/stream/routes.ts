@@ -3,10 +3,12 @@
  * within a listener, weighted backends per route, endpoints per backend. Lookups cost the labels
  * of the server name, never the number of routes.
  */
+import type { ConnectionOptions } from 'node:tls';
 import type { Cluster, DataplaneConfig, StreamRoute, TcpListener, TlsListener } from '../../api-types/dataplane-config.ts';
 import { WeightedPicker } from '../balancer.ts';
 import { HostTable } from '../hostnames.ts';
-import { PortCertificates, type SecureContextCache } from '../tls/certificates.ts';
+import { backendTlsOptions } from '../tls/backend.ts';
+import { PortCertificates, type SecureContextCache, type TlsMaterial } from '../tls/certificates.ts';
 
 export interface StreamEndpoint {
   readonly host: string;
@@ -17,10 +19,16 @@ export interface StreamEndpoint {
 export class EndpointRing {
   readonly clusterId: string;
   readonly endpoints: readonly StreamEndpoint[];
+  /**
+   * BackendTLSPolicy: connections from Terminate TLS and TCP listeners are TLS to the backend
+   * with these options (Passthrough listeners never re-encrypt: the client's TLS goes through).
+   */
+  readonly tls: ConnectionOptions | undefined;
   #next = 0;
 
-  constructor(cluster: Cluster) {
+  constructor(cluster: Cluster, material?: TlsMaterial) {
     this.clusterId = cluster.id;
+    this.tls = cluster.tls === undefined || material === undefined ? undefined : backendTlsOptions(cluster.tls, material, []);
     const ready = cluster.endpoints.filter((endpoint) => endpoint.ready);
     const chosen = ready.length > 0 ? ready : cluster.endpoints;
     this.endpoints = chosen.map((endpoint) => ({ host: endpoint.address, port: endpoint.port }));
@@ -89,7 +97,7 @@ function compileTlsListener(listener: TlsListener, rings: ReadonlyMap<string, En
  */
 export function compileStreamPorts(config: DataplaneConfig, cache: SecureContextCache): Map<number, CompiledStreamPort> {
   const rings = new Map<string, EndpointRing>();
-  for (const cluster of config.clusters) if (cluster.protocol === 'tcp') rings.set(cluster.id, new EndpointRing(cluster));
+  for (const cluster of config.clusters) if (cluster.protocol === 'tcp') rings.set(cluster.id, new EndpointRing(cluster, config));
   const byPort = new Map<number, (TlsListener | TcpListener)[]>();
   for (const listener of config.listeners) {
     if (listener.protocol !== 'TLS' && listener.protocol !== 'TCP') continue;

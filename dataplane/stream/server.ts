@@ -57,7 +57,7 @@ class StreamPort {
       socket.once('close', () => this.sockets.delete(socket));
       socket.on('error', () => { socket.destroy(); });
       const port = this.current;
-      if (port.kind === 'tcp') void this.forward(socket, port.route, undefined, 'tcp');
+      if (port.kind === 'tcp') void this.forward(socket, port.route, undefined, 'tcp', true);
       else this.readClientHello(socket, port);
     });
     this.server.maxConnections = limits.maxConnections;
@@ -125,7 +125,7 @@ class StreamPort {
         return;
       }
       if (listener.mode === 'Passthrough') {
-        void this.forward(socket, listener.routes.lookup(serverName), data, serverName);
+        void this.forward(socket, listener.routes.lookup(serverName), data, serverName, false);
       } else {
         this.terminate(socket, data);
       }
@@ -170,7 +170,7 @@ class StreamPort {
         tlsSocket.destroy();
         return;
       }
-      void this.forward(tlsSocket, listener.routes.lookup(serverName), undefined, serverName);
+      void this.forward(tlsSocket, listener.routes.lookup(serverName), undefined, serverName, true);
     });
     terminator.on('tlsClientError', (error: NodeJS.ErrnoException, tlsSocket) => {
       if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') this.#closed('handshake_timeout');
@@ -179,7 +179,8 @@ class StreamPort {
     return terminator;
   }
 
-  private async forward(client: Socket | TLSSocket, route: CompiledStreamRoute | undefined, head: Buffer | undefined, label: string): Promise<void> {
+  /** `reencrypt`: use the backend's TLS settings (BackendTLSPolicy); false for Passthrough. */
+  private async forward(client: Socket | TLSSocket, route: CompiledStreamRoute | undefined, head: Buffer | undefined, label: string, reencrypt: boolean): Promise<void> {
     const ring = route?.backends.pick();
     if (ring === undefined || ring.endpoints.length === 0) {
       this.#options.log?.debug({ route: route?.name, name: label }, 'no backend for stream');
@@ -189,7 +190,7 @@ class StreamPort {
     client.pause();
     let upstream: Socket;
     try {
-      upstream = await connectFirst(ring.attempts(this.#options.connectAttempts), this.#options.connectTimeoutMs, client);
+      upstream = await connectFirst(ring.attempts(this.#options.connectAttempts), this.#options.connectTimeoutMs, client, reencrypt ? ring.tls : undefined);
     } catch (error) {
       this.#options.log?.warn({ route: route?.name, cluster: ring.clusterId, error: (error as Error).message }, 'stream backend unreachable');
       client.destroy();

@@ -65,16 +65,20 @@ export class KubeProvisioner implements InfraProvisioner {
       } catch (error) {
         this.#options.log.warn(`provisioning the dataplane of Gateway ${id} failed: ${String(error)}`);
       }
-      addresses.set(id, this.#addresses(output.gateway.namespace, dataplaneName(output.gateway.name)));
+      addresses.set(id, this.#addresses(output.gateway.namespace, dataplaneName(output.gateway.name), output.infrastructure.addressRoutability));
     }
     return addresses;
   }
 
-  #addresses(namespace: string, name: string): GatewayAddress[] {
+  #addresses(namespace: string, name: string, routability: 'Cluster' | undefined): GatewayAddress[] {
     const service = this.#options.store.get('Service', `${namespace}/${name}`) as
       | { spec?: { clusterIP?: string }; status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } }
       | undefined;
     if (service === undefined) return [];
+    if (routability === 'Cluster') {
+      const clusterIP = service.spec?.clusterIP;
+      return clusterIP === undefined || clusterIP === '' || clusterIP === 'None' ? [] : [{ type: 'IPAddress', value: clusterIP, routability }];
+    }
     const ingress = (service.status?.loadBalancer?.ingress ?? []).flatMap((entry): GatewayAddress[] =>
       entry.ip !== undefined ? [{ type: 'IPAddress', value: entry.ip }] : entry.hostname !== undefined ? [{ type: 'Hostname', value: entry.hostname }] : [],
     );

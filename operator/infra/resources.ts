@@ -39,16 +39,51 @@ export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 export const HASH_ANNOTATION = 'weir.dev/applied-hash';
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'weir', 'app.kubernetes.io/name': 'weir-dataplane' };
 
-/** `weir-<gateway>`, shortened with a hash suffix to stay a valid 63-character name. */
-export function dataplaneName(gatewayName: string): string {
-  const name = `weir-${gatewayName}`;
-  if (name.length <= 63) return name;
-  const hash = createHash('sha256').update(gatewayName).digest('hex').slice(0, 8);
-  return `${name.slice(0, 54).replace(/-+$/, '')}-${hash}`;
+const KUBERNETES_NAME_MAX = 63;
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
 }
 
-function listenerPorts(output: GatewayOutput): number[] {
-  return [...new Set(output.config.listeners.map((listener) => listener.port))].sort((a, b) => a - b);
+/**
+ * `weir-<gateway>`: the name of the Gateway's Deployment, Service and ServiceAccount. Gateway
+ * names are DNS subdomains (up to 253 characters, dots allowed) but a Service name is a
+ * 63-character DNS label, so a name with dots or too long is cut and made unique by a hash of
+ * the Gateway's name.
+ */
+export function dataplaneName(gatewayName: string): string {
+  const name = `weir-${gatewayName}`;
+  if (name.length <= KUBERNETES_NAME_MAX && !name.includes('.')) return name;
+  const hash = shortHash(gatewayName);
+  const head = name.replaceAll('.', '-').slice(0, KUBERNETES_NAME_MAX - hash.length - 1).replace(/-+$/, '');
+  return `${head}-${hash}`;
+}
+
+/** The gateway-name label's value: the Gateway's name, or (above 63 characters) a cut of it with a hash. */
+export function gatewayNameLabelValue(gatewayName: string): string {
+  if (gatewayName.length <= KUBERNETES_NAME_MAX) return gatewayName;
+  const hash = shortHash(gatewayName);
+  // A label value must end with an alphanumeric character: drop separators at the cut.
+  const head = gatewayName.slice(0, KUBERNETES_NAME_MAX - hash.length - 1).replace(/[-.]+$/, '');
+  return `${head}-${hash}`;
+}
+
+interface ListenerPort {
+  /** Unique among the pod's ports and at most 15 characters. */
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: 'TCP' | 'UDP';
+}
+
+/** The ports the listeners need, once each: UDP listeners on UDP, every other listener on TCP. */
+function listenerPorts(output: GatewayOutput): ListenerPort[] {
+  const ports = new Map<string, ListenerPort>();
+  for (const listener of output.config.listeners) {
+    const protocol = listener.protocol === 'UDP' ? 'UDP' : 'TCP';
+    const name = `${protocol === 'UDP' ? 'u' : 'p'}${listener.port}`;
+    ports.set(name, { name, port: listener.port, protocol });
+  }
+  return [...ports.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
 }
 
 export interface DataplaneManifests {
@@ -62,7 +97,7 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
   const name = dataplaneName(gateway.name);
   const { namespace } = gateway;
   const { deployment: parameters, labels: infraLabels, annotations: infraAnnotations } = output.infrastructure;
-  const selector = { ...MANAGED_BY, [GATEWAY_NAME_LABEL]: gateway.name };
+  const selector = { ...MANAGED_BY, [GATEWAY_NAME_LABEL]: gatewayNameLabelValue(gateway.name) };
   const labels = { ...infraLabels, ...selector };
   const annotations = { ...infraAnnotations };
   const ownerReferences = [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', name: gateway.name, uid: gateway.uid, controller: true }];
@@ -102,7 +137,7 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
                 { name: 'WEIR_DRAIN_TIMEOUT_MS', value: '30000' },
               ],
               ports: [
-                ...ports.map((port) => ({ name: `p${port}`, containerPort: port, protocol: 'TCP' })),
+                ...ports.map(({ name: portName, port, protocol }) => ({ name: portName, containerPort: port, protocol })),
                 { name: 'admin', containerPort: adminPort, protocol: 'TCP' },
               ],
               readinessProbe: { httpGet: { path: '/readyz', port: adminPort }, periodSeconds: 2, failureThreshold: 2 },
@@ -119,9 +154,9 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
     kind: 'Service',
     metadata: { ...metadata, annotations: { ...annotations } },
     spec: {
-      type: parameters.serviceType ?? settings.serviceType ?? 'LoadBalancer',
+      type: output.infrastructure.addressRoutability === 'Cluster' ? 'ClusterIP' : (parameters.serviceType ?? settings.serviceType ?? 'LoadBalancer'),
       selector,
-      ports: ports.map((port) => ({ name: `p${port}`, port, targetPort: port, protocol: 'TCP' })),
+      ports: ports.map(({ name: portName, port, protocol }) => ({ name: portName, port, targetPort: port, protocol })),
     },
   };
   return { serviceAccount, deployment, service };

@@ -1,6 +1,6 @@
 /**
  * A dataplane inside the operator process for standalone mode: the dataplane's own serving
- * pipeline (compile + swap, HTTP/HTTPS and TLS/TCP listeners, proxy, upstream pools) and its
+ * pipeline (compile + swap, HTTP/HTTPS, TLS/TCP and UDP listeners, proxy, upstream pools) and its
  * own `ConfigFollower` (the same gating, retries and acks as a pod), fed from the memory bus
  * instead of Redis, and without the admin port.
  */
@@ -32,8 +32,14 @@ export class InProcessDataplane {
     });
   }
 
+  /** TCP ports listened on (HTTP, HTTPS, TLS, TCP listeners). */
   get ports(): number[] {
     return [...new Set([...this.#serving.listeners.ports, ...this.#serving.streams.ports])].sort((a, b) => a - b);
+  }
+
+  /** UDP ports listened on. */
+  get udpPorts(): number[] {
+    return this.#serving.datagrams.ports;
   }
 
   async stop(): Promise<void> {

@@ -3,12 +3,14 @@
  * the status the object has now:
  * - `lastTransitionTime` is kept from the existing condition of the same type when its
  *   `status` did not change, and set to `now` otherwise (the translator has no clock);
- * - route `parents` and policy `ancestors` written by other controllers are kept;
+ * - route `parents` and policy `ancestors` written by other controllers are kept, and so are
+ *   conditions of types Weir never writes (another controller's, on GatewayClasses, Gateways,
+ *   ListenerSets and listeners), untouched and after ours;
  * - Gateway `addresses` come from the infra provisioner.
  * `sameStatus` compares two statuses ignoring `lastTransitionTime`, so a write happens only
  * when something a user can see changed.
  */
-import type { ObjectStatus } from '../translator/index.ts';
+import { ConditionType, type ObjectStatus } from '../translator/index.ts';
 import { canonicalJson } from '../publisher/digest.ts';
 
 type Json = Record<string, unknown>;
@@ -41,6 +43,14 @@ export function withTransitionTimes(desired: readonly ConditionLike[], current: 
   });
 }
 
+const OWN_CONDITION_TYPES: ReadonlySet<string> = new Set(Object.values(ConditionType));
+
+/** Our conditions (see `withTransitionTimes`) followed by the current ones of types we never write. */
+function withForeignConditions(desired: readonly ConditionLike[], current: unknown, now: string): Json[] {
+  const foreign = array(current).filter((entry) => isRecord(entry) && typeof entry.type === 'string' && !OWN_CONDITION_TYPES.has(entry.type));
+  return [...withTransitionTimes(desired, current, now), ...(foreign as Json[])];
+}
+
 function parentKey(ref: unknown): string {
   return canonicalJson(ref);
 }
@@ -71,16 +81,16 @@ export function desiredStatus(computed: ObjectStatus, current: unknown, context:
   const { now, controllerName } = context;
   switch (computed.kind) {
     case 'GatewayClass':
-      return { ...before, conditions: withTransitionTimes(computed.status.conditions, before.conditions, now), supportedFeatures: computed.status.supportedFeatures };
+      return { ...before, conditions: withForeignConditions(computed.status.conditions, before.conditions, now), supportedFeatures: computed.status.supportedFeatures };
     case 'Gateway': {
       const beforeListeners = new Map<string, Json>();
       for (const entry of array(before.listeners)) if (isRecord(entry) && typeof entry.name === 'string') beforeListeners.set(entry.name, entry);
       const status: Json = {
         ...before,
-        conditions: withTransitionTimes(computed.status.conditions, before.conditions, now),
+        conditions: withForeignConditions(computed.status.conditions, before.conditions, now),
         listeners: computed.status.listeners.map((listener) => ({
           ...listener,
-          conditions: withTransitionTimes(listener.conditions, beforeListeners.get(listener.name)?.conditions, now),
+          conditions: withForeignConditions(listener.conditions, beforeListeners.get(listener.name)?.conditions, now),
         })),
         attachedListenerSets: computed.status.attachedListenerSets,
       };
@@ -93,10 +103,10 @@ export function desiredStatus(computed: ObjectStatus, current: unknown, context:
       for (const entry of array(before.listeners)) if (isRecord(entry) && typeof entry.name === 'string') beforeListeners.set(entry.name, entry);
       return {
         ...before,
-        conditions: withTransitionTimes(computed.status.conditions, before.conditions, now),
+        conditions: withForeignConditions(computed.status.conditions, before.conditions, now),
         listeners: computed.status.listeners.map((listener) => ({
           ...listener,
-          conditions: withTransitionTimes(listener.conditions, beforeListeners.get(listener.name)?.conditions, now),
+          conditions: withForeignConditions(listener.conditions, beforeListeners.get(listener.name)?.conditions, now),
         })),
       };
     }

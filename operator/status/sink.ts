@@ -4,6 +4,8 @@ import type { ObjectStatus } from '../translator/index.ts';
 export interface GatewayAddress {
   readonly type: string;
   readonly value: string;
+  /** Reported when the Gateway asked for a routability (`Cluster`). */
+  readonly routability?: string;
 }
 
 export interface StatusContext {

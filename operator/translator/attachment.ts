@@ -8,6 +8,7 @@ import type { ParentReference } from '../../api-types/gateway-api/index.ts';
 import { GATEWAY_API_GROUP } from '../../api-types/gateway-api/meta.ts';
 import { Reason, type Problem } from './conditions.ts';
 import type { GatewayState, ListenerSetState } from './gateways.ts';
+import { precedenceHostnames } from './hostname-precedence.ts';
 import { intersectHostnames } from './hostnames.ts';
 import type { ListenerState } from './listeners.ts';
 import { key } from './meta.ts';
@@ -18,6 +19,8 @@ export interface ListenerAttachment {
   readonly listener: ListenerState;
   /** Hostnames the route serves on this listener; empty means any. Shared by the rules it produces: never mutate. */
   readonly hostnames: string[];
+  /** The route's own hostnames that reach this listener: where its rules rank (hostname-precedence.ts). Never mutate. */
+  readonly precedenceHostnames: string[];
 }
 
 export interface ParentAttachment {
@@ -115,7 +118,7 @@ function attachToListeners(
   const listeners: ListenerAttachment[] = [];
   for (const listener of allowed) {
     const hostnames = route.hostnames === undefined ? [] : intersectHostnames(listener.hostname, route.hostnames);
-    if (hostnames !== undefined) listeners.push({ listener, hostnames });
+    if (hostnames !== undefined) listeners.push({ listener, hostnames, precedenceHostnames: precedenceHostnames(listener.hostname, route.hostnames) });
   }
   if (listeners.length === 0) {
     return { listeners: [], problem: { reason: Reason.NoMatchingListenerHostname, message: 'no listener hostname matches the route hostnames' } };

@@ -14,8 +14,8 @@ import { compareStrings, int, isPort, name } from './read.ts';
 import type { ReferenceGrants } from './references.ts';
 import type { RouteKind } from './status.ts';
 
-/** How the route uses the backend: HTTP proxying, gRPC (always HTTP/2) or a raw stream. */
-export type BackendUse = 'http' | 'grpc' | 'stream';
+/** How the route uses the backend: HTTP proxying, gRPC (always HTTP/2), a raw stream or UDP datagrams. */
+export type BackendUse = 'http' | 'grpc' | 'stream' | 'datagram';
 
 /** A cluster before it is placed into one Gateway's config (CA and client cert are per config). */
 export interface ResolvedCluster {
@@ -39,7 +39,7 @@ export type BackendResolution =
   | { readonly kind: 'invalid'; readonly problem: Problem }
   | { readonly kind: 'unusable'; readonly problem: Problem; readonly serviceKey: string };
 
-const USE_INDEX: Readonly<Record<BackendUse, number>> = { http: 0, grpc: 1, stream: 2 };
+const USE_INDEX: Readonly<Record<BackendUse, number>> = { http: 0, grpc: 1, stream: 2, datagram: 3 };
 
 function invalid(reason: Problem['reason'], message: string): BackendResolution {
   return { kind: 'invalid', problem: { reason, message } };
@@ -103,7 +103,8 @@ export class Backends {
     if (servicePort === undefined) return invalid(Reason.BackendNotFound, `Service ${namespace}/${serviceName} has no port ${port}`);
     const portName = servicePort.name ?? '';
     const { appProtocol } = servicePort;
-    const tls = this.#policies.settingsFor(namespace, serviceName, portName);
+    // BackendTLSPolicy secures TCP connections; UDP datagrams are forwarded as they are.
+    const tls = use === 'datagram' ? undefined : this.#policies.settingsFor(namespace, serviceName, portName);
     if (tls !== undefined && 'invalid' in tls) {
       // HTTPBackendRef: a backendRef is invalid when "a BackendTLSPolicy is present that refers to the
       // Service, and the implementation is unable to meet the requirement". The spec names no reason
@@ -148,6 +149,7 @@ export class Backends {
 
 function clusterProtocol(use: BackendUse, appProtocol: string | undefined, tls: boolean): Cluster['protocol'] {
   if (use === 'stream') return 'tcp';
+  if (use === 'datagram') return 'udp';
   if (use === 'grpc') return tls ? 'h2' : 'h2c';
   switch (appProtocol) {
     case 'kubernetes.io/h2c':

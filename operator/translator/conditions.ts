@@ -1,5 +1,5 @@
 /**
- * Condition types and reasons, spelled exactly as the Gateway API v1.6.1 constants.
+ * Condition types and reasons, spelled exactly as the Gateway API v1.7.0 constants.
  *
  * Conditions carry no `lastTransitionTime`: the translator is pure and has no clock. The status
  * writer sets it when it writes a condition whose `status` differs from the one on the object

@@ -109,8 +109,9 @@ export class ConfigBuilder {
     this.#listeners.push({ ...base, protocol: 'TLS', mode, certificates, routes });
   }
 
-  tcpListener(listener: ListenerState, route: StreamRoute | undefined): void {
-    this.#listeners.push({ id: listener.id, port: listener.port, protocol: 'TCP', ...(route === undefined ? {} : { route }) });
+  /** A TCP or UDP listener: the one route it forwards to. */
+  singleRouteListener(listener: ListenerState, protocol: 'TCP' | 'UDP', route: StreamRoute | undefined): void {
+    this.#listeners.push({ id: listener.id, port: listener.port, protocol, ...(route === undefined ? {} : { route }) });
   }
 
   build(): DataplaneConfig {

@@ -2,7 +2,9 @@
  * The one list of Gateway API features Weir reports in `GatewayClass.status.supportedFeatures`.
  *
  * A feature is listed only when both the translator and the DataplaneConfig contract carry it.
- * Not listed on purpose: GatewayStaticAddresses (Weir does not assign requested addresses).
+ * Not listed on purpose: GatewayStaticAddresses (Weir does not assign requested addresses),
+ * GatewayListenerFilters (a listener with filters is not Accepted) and ClusterTrustBundle (not
+ * watched; such CA refs are reported as an unsupported kind).
  * Keep the list sorted; `tests/golden/supported-features.yaml` pins it.
  */
 export const SUPPORTED_FEATURES: readonly string[] = [
@@ -10,15 +12,19 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'BackendTLSPolicySANValidation',
   'GRPCRoute',
   'GRPCRouteNamedRouteRule',
+  'GRPCRouteRequestHeaderModifier',
   'Gateway',
   'GatewayAddressEmpty',
+  'GatewayAddressRoutability',
+  'GatewayAddressRoutabilityCluster',
   'GatewayBackendClientCertificate',
   'GatewayFrontendClientCertificateValidation',
   'GatewayFrontendClientCertificateValidationInsecureFallback',
   'GatewayHTTPListenerIsolation',
   'GatewayHTTPSListenerDetectMisdirectedRequests',
-  'GatewayInfrastructurePropagation',
+  'GatewayInfrastructure',
   'GatewayPort8080',
+  'GatewayRouteHostnameIntersectionPrecedence',
   'HTTPRoute',
   'HTTPRoute303RedirectStatusCode',
   'HTTPRoute307RedirectStatusCode',
@@ -27,6 +33,7 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'HTTPRouteBackendProtocolWebSocket',
   'HTTPRouteBackendRequestHeaderModification',
   'HTTPRouteBackendTimeout',
+  'HTTPRouteBackendURLRewrite',
   'HTTPRouteCORS',
   'HTTPRouteDestinationPortMatching',
   'HTTPRouteHostRewrite',
@@ -42,8 +49,7 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'HTTPRouteRequestPercentageMirror',
   'HTTPRouteRequestTimeout',
   'HTTPRouteResponseHeaderModification',
-  'HTTPRouteRetry',
-  'HTTPRouteRetryBackendTimeout',
+  'HTTPRouteRetryCodes',
   'HTTPRouteRetryConnectionError',
   'HTTPRouteSchemeRedirect',
   'ListenerSet',
@@ -52,4 +58,5 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'TLSRoute',
   'TLSRouteModeMixed',
   'TLSRouteModeTerminate',
+  'UDPRoute',
 ];

@@ -42,6 +42,8 @@ export const HTTP_ROUTE_FILTERS: ReadonlySet<string> = new Set([
 ]);
 export const GRPC_ROUTE_FILTERS: ReadonlySet<string> = new Set(['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror', 'ExtensionRef']);
 export const BACKEND_REF_FILTERS: ReadonlySet<string> = new Set(['RequestHeaderModifier', 'ResponseHeaderModifier', 'ExtensionRef']);
+/** HTTPRouteBackendURLRewrite: an HTTPRoute backendRef may also rewrite the URL sent to it. */
+export const HTTP_BACKEND_REF_FILTERS: ReadonlySet<string> = new Set([...BACKEND_REF_FILTERS, 'URLRewrite']);
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
 

@@ -5,6 +5,7 @@
 import type { Certificate } from '../../api-types/dataplane-config.ts';
 import type { FrontendTLSConfig, FrontendTLSValidation, Gateway, GatewaySpec, GatewaySpecAddress, Listener, ListenerSet, ObjectReference } from '../../api-types/gateway-api/index.ts';
 import { GATEWAY_API_GROUP } from '../../api-types/gateway-api/meta.ts';
+import { requestedRoutability } from './address-routability.ts';
 import { Reason, type Problem } from './conditions.ts';
 import type { ClassState } from './gatewayclass.ts';
 import { markConflicts, readListener, type ListenerContext, type ListenerState } from './listeners.ts';
@@ -32,7 +33,12 @@ export interface GatewayState {
   readonly ignoredListeners: string | undefined;
   readonly listenerSets: ListenerSetState[];
   readonly parameters: ResolvedParameters;
-  readonly infrastructure: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
+  readonly infrastructure: {
+    readonly labels: Readonly<Record<string, string>>;
+    readonly annotations: Readonly<Record<string, string>>;
+    /** `Cluster` when the addresses ask for a cluster-internal address (address-routability.ts). */
+    readonly addressRoutability?: 'Cluster';
+  };
   /** Gateway.spec.tls.backend.clientCertificateRef, resolved. */
   readonly backendClientCertificate: Certificate | undefined;
   readonly backendProblem: Problem | undefined;
@@ -77,6 +83,8 @@ function buildGateway(meta: Meta, spec: GatewaySpec, classState: ClassState, inp
   if (classState.problem !== undefined) problem = { reason: Reason.InvalidParameters, message: `GatewayClass ${classState.meta.name}: ${classState.problem.message}` };
   else if (gatewayLayer !== undefined && isParametersProblem(gatewayLayer)) problem = gatewayLayer;
   problem ??= unsupportedAddress(spec.addresses ?? []);
+  const routability = requestedRoutability(spec.addresses ?? []);
+  if ('reason' in routability) problem ??= routability;
   const parameters = mergeParameters([
     classState.parameters,
     gatewayLayer !== undefined && !isParametersProblem(gatewayLayer) ? gatewayLayer : undefined,
@@ -94,7 +102,11 @@ function buildGateway(meta: Meta, spec: GatewaySpec, classState: ClassState, inp
     ignoredListeners,
     listenerSets: [],
     parameters,
-    infrastructure: { labels: stringMap(infrastructure?.labels), annotations: stringMap(infrastructure?.annotations) },
+    infrastructure: {
+      labels: stringMap(infrastructure?.labels),
+      annotations: stringMap(infrastructure?.annotations),
+      ...('routability' in routability && routability.routability !== undefined ? { addressRoutability: routability.routability } : {}),
+    },
     backendClientCertificate: backend.certificate,
     backendProblem: backend.problem,
     frontend,

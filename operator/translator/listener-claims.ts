@@ -4,8 +4,9 @@
  * - HTTPRoute vs GRPCRoute (GRPCRoute spec, "cross serving"): when routes of the two kinds
  *   attached to one listener have intersecting hostnames, exactly one is accepted there — the
  *   oldest, then the first by namespace/name. The other is rejected on that listener.
- * - TCPRoute: a TCP listener forwards to one route, the oldest (conformance
- *   TCPRouteMultipleRoutesAttachment). Later routes stay attached and Accepted, but get no traffic.
+ * - TCPRoute and UDPRoute: a TCP or UDP listener forwards to one route, the oldest (conformance
+ *   TCPRouteMultipleRoutesAttachment, UDPRouteMultipleRoutesAttachment). Later routes stay
+ *   attached and Accepted, but get no traffic.
  *
  * Callers claim in route precedence order (oldest first), so the first claim wins.
  */
@@ -103,6 +104,7 @@ export class ListenerClaims {
     }
     switch (route.kind) {
       case 'TCPRoute':
+      case 'UDPRoute':
         if (claims.tcp !== undefined && claims.tcp !== route) return claims.tcp; // a route may reach a listener through two parentRefs
         claims.tcp = route;
         return undefined;

@@ -14,7 +14,7 @@ import { int, isPort, name } from './read.ts';
 import type { ReferenceGrants } from './references.ts';
 import type { GroupKind, ListenerStatusOut, RouteKind } from './status.ts';
 
-export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP';
+export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
 
 export interface ListenerOwner {
   readonly kind: 'Gateway' | 'ListenerSet';
@@ -49,10 +49,11 @@ const KINDS_BY_PROTOCOL: Readonly<Record<ListenerProtocol, readonly RouteKind[]>
   HTTPS: ['HTTPRoute', 'GRPCRoute'],
   TLS: ['TLSRoute'],
   TCP: ['TCPRoute'],
+  UDP: ['UDPRoute'],
 };
 
 function asProtocol(value: string | undefined): ListenerProtocol | undefined {
-  return value === 'HTTP' || value === 'HTTPS' || value === 'TLS' || value === 'TCP' ? value : undefined;
+  return value === 'HTTP' || value === 'HTTPS' || value === 'TLS' || value === 'TCP' || value === 'UDP' ? value : undefined;
 }
 
 export interface ListenerContext {
@@ -79,12 +80,15 @@ export function readListener(raw: Listener, owner: ListenerOwner, gateway: Meta,
     acceptProblem = { reason: Reason.UnsupportedProtocol, message: `protocol ${rawProtocol} is not supported` };
   } else if (!isPort(port)) {
     acceptProblem = { reason: Reason.UnsupportedValue, message: 'port must be an integer from 1 to 65535' };
-  } else if (hostnameText !== undefined && hostname === undefined && protocol !== 'TCP') {
+  } else if (hostnameText !== undefined && hostname === undefined && !hasNoHostname(protocol)) {
     acceptProblem = { reason: Reason.UnsupportedValue, message: `invalid hostname ${hostnameText}` };
   } else if ((protocol === 'HTTPS' || protocol === 'TLS') && tlsMode === undefined) {
     acceptProblem = { reason: Reason.UnsupportedValue, message: `unknown TLS mode ${rawMode}` };
   } else if (protocol === 'HTTPS' && tlsMode === 'Passthrough') {
     acceptProblem = { reason: Reason.UnsupportedValue, message: 'HTTPS listeners terminate TLS; use protocol TLS for Passthrough' };
+  } else if ((raw.filters?.requests?.length ?? 0) > 0) {
+    // Serving the listener without its pre-routing filters (ExternalAuth, ExtensionRef) would skip them.
+    acceptProblem = { reason: Reason.UnsupportedValue, message: 'listener filters (ExternalAuth, ExtensionRef) are not supported; the listener is not served' };
   }
 
   const kinds = routeKinds(raw.allowedRoutes?.kinds, protocol);
@@ -104,7 +108,7 @@ export function readListener(raw: Listener, owner: ListenerOwner, gateway: Meta,
     name: listenerName,
     port: isPort(port) ? port : 0,
     protocol,
-    hostname: protocol === 'TCP' ? undefined : hostname,
+    hostname: hasNoHostname(protocol) ? undefined : hostname,
     tlsMode,
     certificates,
     supportedKinds: acceptProblem?.reason === Reason.UnsupportedProtocol ? [] : kinds.kinds,
@@ -115,6 +119,11 @@ export function readListener(raw: Listener, owner: ListenerOwner, gateway: Meta,
     frontendValidation: undefined,
     attachedRoutes: new Set(),
   };
+}
+
+/** TCP and UDP listeners ignore `hostname` (their routes carry none). */
+function hasNoHostname(protocol: ListenerProtocol | undefined): boolean {
+  return protocol === 'TCP' || protocol === 'UDP';
 }
 
 function routeKinds(rawKinds: readonly RouteGroupKind[] | undefined, protocol: ListenerProtocol | undefined): { kinds: RouteKind[]; problem?: Problem } {
@@ -162,16 +171,19 @@ function resolveCertificateRefs(refs: readonly ObjectReference[], owner: Listene
   return problem === undefined ? { certificates } : { certificates, problem };
 }
 
-type PortFamily = 'http' | 'tls' | 'tcp';
+type PortFamily = 'http' | 'tls' | 'tcp' | 'udp';
 
 function familyOf(protocol: ListenerProtocol): PortFamily {
-  return protocol === 'HTTP' ? 'http' : protocol === 'TCP' ? 'tcp' : 'tls';
+  return protocol === 'HTTP' ? 'http' : protocol === 'TCP' ? 'tcp' : protocol === 'UDP' ? 'udp' : 'tls';
 }
 
 function conflictBetween(a: ListenerState, b: ListenerState): Problem | undefined {
   if (a.port !== b.port || a.protocol === undefined || b.protocol === undefined) return undefined;
   const familyA = familyOf(a.protocol);
-  if (familyA !== familyOf(b.protocol) || familyA === 'tcp') {
+  const familyB = familyOf(b.protocol);
+  // UDP ports are a separate space from TCP ones (HTTP, HTTPS, TLS and TCP listeners are all TCP).
+  if ((familyA === 'udp') !== (familyB === 'udp')) return undefined;
+  if (familyA !== familyB || familyA === 'tcp' || familyA === 'udp') {
     return { reason: Reason.ProtocolConflict, message: `port ${a.port} is also used by listener ${b.name} (${b.protocol})` };
   }
   if ((a.hostname ?? '') === (b.hostname ?? '')) {

@@ -6,7 +6,7 @@ import type { Retry, RouteMatch, RuleAction, SessionPersistence, WeightedBackend
 import type { BackendUse, Backends, ResolvedCluster } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
 import { parseDuration } from './durations.ts';
-import { BACKEND_REF_FILTERS, translateFilters, type FilterResult } from './filters.ts';
+import { BACKEND_REF_FILTERS, HTTP_BACKEND_REF_FILTERS, translateFilters, type FilterResult } from './filters.ts';
 import type { GRPCRouteRule, HTTPRouteRule, SessionPersistence as SessionPersistenceSpec } from '../../api-types/gateway-api/index.ts';
 import type { Meta } from './meta.ts';
 import { int, name } from './read.ts';
@@ -66,12 +66,14 @@ export function translateRuleAction(rule: RouteRule, index: number, matches: rea
     }
     const rawBackendFilters = ref.filters;
     if (rawBackendFilters !== undefined) {
-      const backendFilters: FilterResult = translateFilters(rawBackendFilters, matches, { ...filterContext, allowed: BACKEND_REF_FILTERS });
+      const allowed = routeKind === 'HTTPRoute' ? HTTP_BACKEND_REF_FILTERS : BACKEND_REF_FILTERS;
+      const backendFilters: FilterResult = translateFilters(rawBackendFilters, matches, { ...filterContext, allowed });
       invalid ??= backendFilters.invalid;
       refProblem ??= backendFilters.refProblem;
       if (backendFilters.failClosed === true) delete backend.clusterId;
       if (backendFilters.requestHeaders !== undefined) backend.requestHeaders = backendFilters.requestHeaders;
       if (backendFilters.responseHeaders !== undefined) backend.responseHeaders = backendFilters.responseHeaders;
+      if (backendFilters.urlRewrite !== undefined) backend.urlRewrite = backendFilters.urlRewrite;
     }
     backends.push(backend);
   }
@@ -132,7 +134,7 @@ function ruleRetry(raw: HTTPRouteRule['retry']): Retry | Problem | undefined {
   const codes = raw.codes === undefined ? DEFAULT_RETRY_CODES : raw.codes.map(int);
   if (codes.some((code) => code === undefined || code < 400 || code > 599)) return { reason: Reason.UnsupportedValue, message: 'retry codes must be 400–599' };
   const attempts = raw.attempts === undefined ? 1 : int(raw.attempts);
-  if (attempts === undefined || attempts < 0 || attempts > 10) return { reason: Reason.UnsupportedValue, message: 'retry attempts must be 0–10' };
+  if (attempts === undefined || attempts < 0) return { reason: Reason.UnsupportedValue, message: 'retry attempts must be a non-negative integer' };
   const backoff = raw.backoff === undefined ? DEFAULT_RETRY_BACKOFF_MS : parseDuration(raw.backoff);
   if (backoff === undefined) return { reason: Reason.UnsupportedValue, message: 'retry backoff is not a valid duration' };
   const unique = [...new Set(codes.filter((code): code is number => code !== undefined))].sort((a, b) => a - b);

@@ -60,7 +60,7 @@ export interface PolicyStatusOut {
   readonly ancestors: readonly { readonly ancestorRef: ParentRefOut; readonly controllerName: string; readonly conditions: readonly TranslatedCondition[] }[];
 }
 
-export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute';
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
 
 interface StatusOf<K extends string, S> {
   readonly kind: K;

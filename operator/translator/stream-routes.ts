@@ -1,8 +1,8 @@
-/** TLSRoute and TCPRoute: backends of all rules, weighted; TLSRoute hostnames are SNI names. */
+/** TLSRoute, TCPRoute and UDPRoute: backends of all rules, weighted; TLSRoute hostnames are SNI names. */
 import type { WeightedBackend } from '../../api-types/dataplane-config.ts';
 import type { Backends, ResolvedCluster } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
-import type { TCPRoute, TLSRoute } from '../../api-types/gateway-api/index.ts';
+import type { TCPRoute, TLSRoute, UDPRoute } from '../../api-types/gateway-api/index.ts';
 import type { Entry } from './meta.ts';
 import { int } from './read.ts';
 import { readHostnames, type RouteTranslation } from './route-common.ts';
@@ -13,7 +13,7 @@ export interface StreamTranslation extends RouteTranslation {
   readonly unusableServices: readonly string[];
 }
 
-export function translateStreamRoute(kind: 'TLSRoute' | 'TCPRoute', { meta, object }: Entry<TLSRoute | TCPRoute>, backends: Backends): StreamTranslation {
+export function translateStreamRoute(kind: 'TLSRoute' | 'TCPRoute' | 'UDPRoute', { meta, object }: Entry<TLSRoute | TCPRoute | UDPRoute>, backends: Backends): StreamTranslation {
   const { spec } = object;
   const hostnames = kind === 'TLSRoute' ? readHostnames('hostnames' in spec ? spec.hostnames : undefined) : undefined;
   let routeProblem: Problem | undefined = hostnames?.problem;
@@ -31,7 +31,7 @@ export function translateStreamRoute(kind: 'TLSRoute' | 'TCPRoute', { meta, obje
         routeProblem ??= { reason: Reason.UnsupportedValue, message: 'backendRef weight must be an integer from 0 to 1000000' };
         continue;
       }
-      const resolution = backends.resolve(kind, meta.namespace, ref, 'stream');
+      const resolution = backends.resolve(kind, meta.namespace, ref, kind === 'UDPRoute' ? 'datagram' : 'stream');
       if (resolution.kind === 'cluster') {
         weighted.push({ weight, clusterId: resolution.cluster.id });
         clusters.push(resolution.cluster);

@@ -38,6 +38,8 @@ export interface GatewayOutput {
   readonly infrastructure: {
     readonly labels: Readonly<Record<string, string>>;
     readonly annotations: Readonly<Record<string, string>>;
+    /** `Cluster`: the Gateway's address must be a ClusterIP (GatewayAddressRoutabilityCluster). */
+    readonly addressRoutability?: 'Cluster';
     readonly deployment: DeploymentParameters;
   };
 }
@@ -66,7 +68,8 @@ const STATUS_KIND_ORDER: Readonly<Record<ObjectStatus['kind'], number>> = {
   GRPCRoute: 4,
   TLSRoute: 5,
   TCPRoute: 6,
-  BackendTLSPolicy: 7,
+  UDPRoute: 7,
+  BackendTLSPolicy: 8,
 };
 
 export function translate(snapshot: Snapshot): TranslationResult {
@@ -93,6 +96,7 @@ export function translate(snapshot: Snapshot): TranslationResult {
     ...entries(snapshot.grpcRoutes).map((entry) => translateGrpcRoute(entry, backends)),
     ...entries(snapshot.tlsRoutes).map((entry) => translateStreamRoute('TLSRoute', entry, backends)),
     ...entries(snapshot.tcpRoutes).map((entry) => translateStreamRoute('TCPRoute', entry, backends)),
+    ...entries(snapshot.udpRoutes).map((entry) => translateStreamRoute('UDPRoute', entry, backends)),
   ];
 
   const statuses: ObjectStatus[] = [...classes.statuses];
@@ -195,9 +199,10 @@ function routeConditions(
   let acceptedMessage = 'Route is accepted';
   if (claimed !== undefined && claimed.lost.length > 0) {
     const where = describeLost(claimed.lost);
-    if (claimed.lost[0]?.holder.kind === 'TCPRoute') {
-      // TCPRouteMultipleRoutesAttachment: later routes stay Accepted; only the oldest is served.
-      acceptedMessage = `Route is accepted, but a TCP listener forwards to its oldest route only: no traffic on ${where}`;
+    const holderKind = claimed.lost[0]?.holder.kind;
+    if (holderKind === 'TCPRoute' || holderKind === 'UDPRoute') {
+      // TCP/UDPRouteMultipleRoutesAttachment: later routes stay Accepted; only the oldest is served.
+      acceptedMessage = `Route is accepted, but a ${holderKind === 'TCPRoute' ? 'TCP' : 'UDP'} listener forwards to its oldest route only: no traffic on ${where}`;
     } else if (claimed.won.length === 0) {
       // GRPCRoute spec ("cross serving"): the rejected route reports Accepted=False. The spec names
       // no route reason for it; HostnameConflict is the spec's reason for the same clash between listeners.
@@ -254,11 +259,11 @@ function placeRoute(
   if (builder === undefined || gateway.problem !== undefined) return;
   const serving = listeners.filter(({ listener }) => isServing(listener));
   if (serving.length === 0) return;
-  if (route.kind === 'TLSRoute' || route.kind === 'TCPRoute') {
+  if (route.kind === 'TLSRoute' || route.kind === 'TCPRoute' || route.kind === 'UDPRoute') {
     const stream = route as StreamTranslation;
     for (const cluster of stream.clusters) builder.cluster(cluster);
     for (const service of stream.unusableServices) builder.usedServices.add(service);
-    for (const { listener, hostnames } of serving) {
+    for (const { listener, precedenceHostnames: hostnames } of serving) {
       routesOf(listener, routesByListener).streams.push({
         route: route.meta,
         stream: { route: { kind: route.kind, namespace: route.meta.namespace, name: route.meta.name }, hostnames: [...hostnames], backends: [...stream.backends] },
@@ -268,7 +273,7 @@ function placeRoute(
   }
   // One action per rule and Gateway, shared by every listener the route serves on.
   const grpc = route.kind === 'GRPCRoute';
-  const targets = serving.map(({ listener, hostnames }) => ({ routes: routesOf(listener, routesByListener), hostnames }));
+  const targets = serving.map(({ listener, precedenceHostnames: hostnames }) => ({ routes: routesOf(listener, routesByListener), hostnames }));
   for (const rule of route.rules) {
     if (rule.action === undefined) continue;
     const action = builder.action(rule.action, rule.clusters, rule.unusableServices);
@@ -295,8 +300,9 @@ function addListener(builder: ConfigBuilder, listener: ListenerState, routes: Li
       builder.tlsListener(listener, streams.map((entry) => entry.stream));
       return;
     case 'TCP':
-      // Only the oldest route claims a TCP listener (listener-claims.ts): at most one is placed.
-      builder.tcpListener(listener, streams[0]?.stream);
+    case 'UDP':
+      // Only the oldest route claims a TCP or UDP listener (listener-claims.ts): at most one is placed.
+      builder.singleRouteListener(listener, listener.protocol, streams[0]?.stream);
       return;
     case undefined:
       return;

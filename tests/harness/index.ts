@@ -25,7 +25,7 @@ export {
 } from './pki.ts';
 export { connectRedis, kubeClients } from './clients.ts';
 export { MissingComponentError } from './errors.ts';
-export { freePort, freePorts } from './ports.ts';
+export { freePort, freePorts, freeUdpPorts } from './ports.ts';
 export { poll } from './wait.ts';
 export type { ControlPlaneEndpoint, KubeClients, RedisEndpoint, RedisServer };
 

@@ -7,7 +7,7 @@ export const repoRoot = join(import.meta.dirname, '..', '..');
 export const cacheDir = process.env.WEIR_CACHE_DIR ?? join(repoRoot, '.cache');
 
 /** Must match GATEWAY_API_VERSION in hack/lib.sh. */
-export const gatewayApiVersion = 'v1.6.1';
+export const gatewayApiVersion = 'v1.7.0';
 
 export type CrdChannel = 'standard' | 'experimental';
 

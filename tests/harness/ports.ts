@@ -37,3 +37,17 @@ function listenOnAnyPort(server: Server): Promise<number> {
     });
   });
 }
+
+/** Like `freePorts`, for UDP on 127.0.0.1 (a separate port space from TCP). */
+export async function freeUdpPorts(count: number): Promise<number[]> {
+  const { createSocket } = await import('node:dgram');
+  const sockets = Array.from({ length: count }, () => createSocket('udp4'));
+  try {
+    return await Promise.all(sockets.map((socket) => new Promise<number>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address: '127.0.0.1', port: 0, exclusive: true }, () => { resolve(socket.address().port); });
+    })));
+  } finally {
+    await Promise.all(sockets.map((socket) => new Promise((resolve) => { socket.close(() => { resolve(undefined); }); })));
+  }
+}

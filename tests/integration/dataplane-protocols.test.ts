@@ -171,3 +171,29 @@ t.test('WebSocket upgrades are proxied to ws backends and piped both ways', asyn
   const [, refusal] = (await once(refused, 'unexpected-response')) as [unknown, IncomingMessage];
   t.equal(refusal.statusCode, 404, 'the backend refusing an upgrade is passed on');
 });
+
+t.test('retries: many attempts keep a steady pace (the exponential backoff is capped) and the request timeout bounds them', async (t) => {
+  const attempts: number[] = [];
+  const flaky = await backend(t, (req, res) => {
+    attempts.push(performance.now());
+    res.writeHead(attempts.length <= Number(req.headers['x-fail-times'] ?? 0) ? 500 : 200).end(String(attempts.length));
+  });
+  const { port, get } = await serve(t, [flaky.cluster('flaky')], {
+    '/many': { cluster: 'flaky', retry: { codes: [500], attempts: 100, backoffMs: 300 } },
+    '/bounded': { cluster: 'flaky', retry: { codes: [500], attempts: 100, backoffMs: 200 }, timeouts: { requestMs: 700 } },
+  });
+  // Uncapped (with jitter of 0.5-1×) 6 retries from 300 ms would wait at least 9.4 s; capped at 1 s, at most 4.9 s.
+  const started = performance.now();
+  const ok = await get(port, '/many', { headers: { 'x-fail-times': '6' } });
+  const tookMs = performance.now() - started;
+  t.equal(ok.status, 200);
+  t.equal(ok.text, '7', 'the seventh attempt answered');
+  t.ok(tookMs < 8_000, `6 retries took ${Math.round(tookMs)} ms`);
+  const gaps = attempts.slice(1).map((at, i) => at - (attempts[i] as number));
+  t.ok(gaps.every((gap) => gap <= 1_300), `no wait far above the 1 s cap: ${gaps.map(Math.round).join(', ')} ms`);
+
+  attempts.length = 0;
+  const bounded = await get(port, '/bounded', { headers: { 'x-fail-times': '100' } });
+  t.equal(bounded.status, 504, 'the request timeout ends the retries');
+  t.ok(attempts.length >= 2 && attempts.length < 10, `${attempts.length} attempts fit in 700 ms`);
+});

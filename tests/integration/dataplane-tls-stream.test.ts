@@ -170,6 +170,57 @@ t.test('terminate and passthrough mixed on one port; terminate pipes plaintext',
   t.equal(await tlsExchange(port!, 'pass.example.test', 'abc'), '5|abc', 'passthrough on the same port');
 });
 
+t.test('BackendTLSPolicy on stream backends: Terminate and TCP listeners re-encrypt and validate, Passthrough does not', async (t) => {
+  const [port, tcpPort] = await freePorts(2);
+  // A TLS backend of this test's own that drops its connections when the test ends: the
+  // handshake the gateway aborts (wrong name) would otherwise leave a half-open socket behind.
+  const backendSockets = new Set<TLSSocket>();
+  const backendServer = createTlsServer({ cert: backendCert.chainPem, key: backendCert.keyPem }, (socket) => {
+    backendSockets.add(socket);
+    socket.on('close', () => backendSockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.write('secure:');
+    socket.pipe(socket);
+  });
+  backendServer.on('tlsClientError', (_error, socket) => { socket.destroy(); });
+  backendServer.listen(0, '127.0.0.1');
+  await once(backendServer, 'listening');
+  t.teardown(() => new Promise<void>((resolve) => {
+    for (const socket of backendSockets) socket.destroy();
+    backendServer.close(() => { resolve(); });
+  }));
+  const secure = { port: (backendServer.address() as { port: number }).port };
+  const tlsCluster = (id: string, hostname: string): Cluster => ({ ...cluster(id, [secure.port]), tls: { hostname, caBundle: 0, subjectAltNames: [] } });
+  await streams(t, {
+    ...config([
+      { id: 'gw/term', port: port!, hostname: 'term.example.test', protocol: 'TLS', mode: 'Terminate', certificates: [0], routes: [route('t', ['term.example.test'], [['good', 1]])] },
+      { id: 'gw/pass', port: port!, hostname: 'pass.example.test', protocol: 'TLS', mode: 'Passthrough', certificates: [], routes: [route('p', ['pass.example.test'], [['good', 1]])] },
+      { id: 'gw/wrong', port: port!, hostname: '*.wild.example.test', protocol: 'TLS', mode: 'Terminate', certificates: [0], routes: [route('w', ['*.wild.example.test'], [['wrong-name', 1]])] },
+      { id: 'gw/tcp', port: tcpPort!, protocol: 'TCP', route: { route: { kind: 'TCPRoute', namespace: 'default', name: 'tcp' }, hostnames: [], backends: [{ clusterId: 'good', weight: 1 }] } },
+    ], [tlsCluster('good', 'pass.example.test'), tlsCluster('wrong-name', 'other.example.test')]),
+    caBundles: [ca.certPem],
+    certificates: [{ certPem: gatewayCert.chainPem, keyPem: gatewayCert.keyPem, dnsNames: ['term.example.test', '*.wild.example.test'] }],
+  });
+  const term = tlsConnect({ host: '127.0.0.1', port: port!, servername: 'term.example.test', ca: ca.certPem });
+  await once(term, 'secureConnect');
+  t.equal(term.getPeerX509Certificate()?.subject, 'CN=gateway', 'the gateway terminated the client TLS');
+  t.equal(await read(term, 7), 'secure:', 'and reached the TLS backend over a second, validated TLS connection');
+  term.write('hello');
+  t.equal(await read(term, 5), 'hello');
+  term.destroy();
+
+  t.equal(await tlsExchange(port!, 'pass.example.test', 'abc'), '7|abc', 'passthrough pipes the client TLS untouched (the backend terminates it)');
+
+  const tcp = netConnect({ host: '127.0.0.1', port: tcpPort! });
+  t.equal(await read(tcp, 7), 'secure:', 'a TCP listener re-encrypts too');
+  tcp.destroy();
+
+  // The gateway's own certificate does not name x.wild.example.test; this test is about the backend side.
+  const wrong = tlsConnect({ host: '127.0.0.1', port: port!, servername: 'x.wild.example.test', ca: ca.certPem, checkServerIdentity: () => undefined });
+  await once(wrong, 'secureConnect');
+  t.ok(await closedWithoutData(wrong), 'a backend certificate that does not match the policy hostname: connection closed');
+});
+
 t.test('TCPRoute weights and invalid backends', async (t) => {
   const [port, port2] = await freePorts(2);
   const a = await echoBackend('a');

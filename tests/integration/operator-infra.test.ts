@@ -138,6 +138,72 @@ spec:
   await until('the Service to be restored', async () => (await k.core.readNamespacedService({ name: 'weir-edge', namespace: ns }).catch(() => undefined)) !== undefined, 15_000);
 });
 
+t.test('a Gateway with the longest allowed name (253 characters, with dots) is provisioned and reconciled', async (t) => {
+  const k = await kube();
+  const ns = await testNamespace(t, 'op-longname');
+  const setup = await operatorSetup(t, ns);
+  startOperator(t, setup, 'op-longname', { WEIR_DATAPLANE_IMAGE: 'weir/dataplane:test' });
+  // As the v1.7.0 conformance test gateway-name-maximum-length, plus a dot (Gateway names are DNS subdomains).
+  const prefix = 'gateway-name-maximum-length.';
+  const name = prefix + 'a'.repeat(253 - prefix.length);
+  const sibling = `${prefix}b`; // a different Gateway whose cut name would collide without the hash
+  await apply(k, [name, sibling].map((gatewayName) => `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: ${gatewayName}, namespace: ${ns} }
+spec:
+  gatewayClassName: ${setup.className}
+  listeners: [{ name: http, protocol: HTTP, port: 80 }]
+`).join('---\n'));
+  const deploymentsOf = async (): Promise<{ name: string; gateway: string }[]> => {
+    const list = await k.apps.listNamespacedDeployment({ namespace: ns });
+    return list.items.map((item) => ({ name: item.metadata?.name ?? '', gateway: item.metadata?.ownerReferences?.[0]?.name ?? '' }));
+  };
+  await until('both Deployments', async () => (await deploymentsOf()).length === 2);
+  const deployments = await deploymentsOf();
+  const long = deployments.find((entry) => entry.gateway === name);
+  t.ok(long !== undefined, 'the long-named Gateway owns a Deployment');
+  t.ok((long?.name.length ?? 64) <= 63 && /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(long?.name ?? ''), `a valid DNS label: ${long?.name ?? ''}`);
+  t.not(long?.name, deployments.find((entry) => entry.gateway === sibling)?.name, 'distinct names for distinct Gateways');
+  const deployment = await k.apps.readNamespacedDeployment({ name: long?.name ?? '', namespace: ns });
+  const label = deployment.metadata?.labels?.['gateway.networking.k8s.io/gateway-name'] ?? '';
+  t.ok(label.length <= 63 && label.startsWith('gateway-name-maximum-length.'), `gateway-name label valid: ${label}`);
+  await k.core.readNamespacedService({ name: long?.name ?? '', namespace: ns });
+  await until('the Gateway conditions at its generation', async () => {
+    const gw = (await k.customObjects.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'gateways', name })) as {
+      metadata: { generation: number };
+      status?: { conditions?: { type: string; observedGeneration?: number }[] };
+    };
+    const conditions = gw.status?.conditions ?? [];
+    return conditions.some((c) => c.type === 'Accepted') && conditions.every((c) => c.observedGeneration === gw.metadata.generation);
+  });
+  t.pass('reconciled');
+});
+
+t.test('addresses with routability Cluster: a ClusterIP Service and its ClusterIP in status, reported as Cluster', async (t) => {
+  const k = await kube();
+  const ns = await testNamespace(t, 'op-routability');
+  const setup = await operatorSetup(t, ns);
+  startOperator(t, setup, 'op-routability', { WEIR_DATAPLANE_IMAGE: 'weir/dataplane:test' });
+  await apply(k, `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: internal, namespace: ${ns} }
+spec:
+  gatewayClassName: ${setup.className}
+  addresses: [{ type: IPAddress, routability: Cluster }]
+  listeners: [{ name: http, protocol: HTTP, port: 80 }]
+`);
+  await until('the Service', async () => (await k.core.readNamespacedService({ name: 'weir-internal', namespace: ns }).catch(() => undefined)) !== undefined);
+  const service = await k.core.readNamespacedService({ name: 'weir-internal', namespace: ns });
+  t.equal(service.spec?.type, 'ClusterIP', 'a cluster-internal Service, whatever the default type');
+  type Addressed = { status?: { addresses?: { type: string; value: string; routability?: string }[] } };
+  await until('status.addresses with the ClusterIP', async () => {
+    const gw = (await k.customObjects.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'gateways', name: 'internal' })) as Addressed;
+    return gw.status?.addresses?.[0]?.value === service.spec?.clusterIP;
+  });
+  const gw = (await k.customObjects.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'gateways', name: 'internal' })) as Addressed;
+  t.same(gw.status?.addresses, [{ type: 'IPAddress', value: service.spec?.clusterIP, routability: 'Cluster' }]);
+});
+
 t.test('the operator works with exactly the RBAC in config/rbac (no forbidden request)', async (t) => {
   const k = await kube();
   const r = await redisClient(t);

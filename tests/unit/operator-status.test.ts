@@ -55,6 +55,24 @@ t.test('route parents written by other controllers are kept; ours replaced', (t)
   t.end();
 });
 
+t.test('Gateway and listener conditions of types Weir never writes are kept unchanged, after ours', (t) => {
+  const foreign = { type: 'example.com/Audited', status: 'True', reason: 'Seeded', message: '', observedGeneration: 1, lastTransitionTime: 'T0' };
+  const current = {
+    conditions: [{ ...cond('Accepted', true, 'Accepted'), lastTransitionTime: 'T0' }, foreign, { ...cond('ResolvedRefs', false, 'Invalid'), lastTransitionTime: 'T0' }],
+    listeners: [{ name: 'http', conditions: [foreign, { ...cond('Programmed', true, 'Programmed'), lastTransitionTime: 'T0' }] }],
+  };
+  const desired = desiredStatus(gatewayStatus(true), current, { now: 'T9', controllerName: ME });
+  const types = (desired.conditions as { type: string }[]).map((c) => c.type);
+  t.same(types, ['Accepted', 'Programmed', 'example.com/Audited'], 'ours first; a type of ours no longer computed (ResolvedRefs) is dropped');
+  t.same((desired.conditions as unknown[])[2], foreign, 'the foreign condition is byte-identical');
+  const listener = (desired.listeners as { conditions: { type: string; lastTransitionTime: string }[] }[])[0];
+  t.same(listener?.conditions.map((c) => c.type), ['Programmed', 'example.com/Audited']);
+  t.equal(listener?.conditions[0]?.lastTransitionTime, 'T0', 'own listener condition keeps its time');
+  t.same(listener?.conditions[1], foreign);
+  t.ok(sameStatus(desired, desiredStatus(gatewayStatus(true), desired, { now: 'T10', controllerName: ME })), 'stable: no rewrite loop');
+  t.end();
+});
+
 t.test('Programmed needs a pod that serves the published digest at the published revision', (t) => {
   const ack = (epoch: number, version: number, digest: string, extra: Partial<PodAck> = {}): PodAck =>
     ({ pod: 'p', appliedEpoch: epoch, appliedVersion: version, appliedDigest: digest, at: 0, ...extra });
