@@ -238,6 +238,11 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     this.upstream = upstream;
   }
 
+  // undici tells this handler API from its legacy one by these methods being present.
+  onRequestStart(): void {}
+  onResponseStart(): void {}
+  onResponseData(): void {}
+
   onResponseEnd(): void {
     this.release();
   }
