@@ -71,6 +71,11 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     this.upstream = upstream;
   }
 
+  // undici tells a new-style handler from a legacy one by these methods: all must exist.
+  onRequestStart(): void {}
+  onResponseStart(): void {}
+  onResponseData(): void {}
+
   onResponseEnd(): void {
     this.release();
   }
