@@ -1,5 +1,5 @@
 /** HTTPRoute, GRPCRoute, TLSRoute, TCPRoute, UDPRoute (gateway.networking.k8s.io/v1, v1.7.0). */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { BackendObjectReference, BackendRef, kubeObject, ObjectReference, ParentReference, SessionPersistence } from './meta.ts';
 
 export const HTTPHeader = Type.Object({ name: Type.String(), value: Type.String() });
@@ -87,24 +87,36 @@ export type HTTPRouteMatch = Static<typeof HTTPRouteMatch>;
 export const RouteBackendRef = Type.Composite([BackendRef, Type.Object({ filters: Type.Optional(Type.Array(RouteFilter)) })]);
 export type RouteBackendRef = Static<typeof RouteBackendRef>;
 
-export const HTTPRouteRule = Type.Object({
-  name: Type.Optional(Type.String()),
-  matches: Type.Optional(Type.Array(HTTPRouteMatch)),
-  filters: Type.Optional(Type.Array(RouteFilter)),
-  backendRefs: Type.Optional(Type.Array(RouteBackendRef)),
-  timeouts: Type.Optional(Type.Object({ request: Type.Optional(Type.String()), backendRequest: Type.Optional(Type.String()) })),
-  retry: Type.Optional(Type.Object({ codes: Type.Optional(Type.Array(Type.Number())), attempts: Type.Optional(Type.Number()), backoff: Type.Optional(Type.String()) })),
-  sessionPersistence: Type.Optional(SessionPersistence),
-});
-export type HTTPRouteRule = Static<typeof HTTPRouteRule>;
+/** The fields every HTTPRoute and GRPCRoute rule has, around its kind's match. */
+function proxyRouteRule<Match extends TSchema>(match: Match) {
+  return Type.Object({
+    name: Type.Optional(Type.String()),
+    matches: Type.Optional(Type.Array(match)),
+    filters: Type.Optional(Type.Array(RouteFilter)),
+    backendRefs: Type.Optional(Type.Array(RouteBackendRef)),
+    sessionPersistence: Type.Optional(SessionPersistence),
+  });
+}
 
-export const HTTPRoute = kubeObject('HTTPRoute', {
-  spec: Type.Object({
+/** A route kind's `spec`: parentRefs, (for kinds that have them) hostnames, and its rules. */
+function routeSpec<Rule extends TSchema>(rule: Rule) {
+  return Type.Object({
     parentRefs: Type.Optional(Type.Array(ParentReference)),
     hostnames: Type.Optional(Type.Array(Type.String())),
-    rules: Type.Optional(Type.Array(HTTPRouteRule)),
+    rules: Type.Optional(Type.Array(rule)),
+  });
+}
+
+export const HTTPRouteRule = Type.Composite([
+  proxyRouteRule(HTTPRouteMatch),
+  Type.Object({
+    timeouts: Type.Optional(Type.Object({ request: Type.Optional(Type.String()), backendRequest: Type.Optional(Type.String()) })),
+    retry: Type.Optional(Type.Object({ codes: Type.Optional(Type.Array(Type.Number())), attempts: Type.Optional(Type.Number()), backoff: Type.Optional(Type.String()) })),
   }),
-});
+]);
+export type HTTPRouteRule = Static<typeof HTTPRouteRule>;
+
+export const HTTPRoute = kubeObject('HTTPRoute', { spec: routeSpec(HTTPRouteRule) });
 export type HTTPRoute = Static<typeof HTTPRoute>;
 
 export const GRPCRouteMatch = Type.Object({
@@ -113,22 +125,10 @@ export const GRPCRouteMatch = Type.Object({
 });
 export type GRPCRouteMatch = Static<typeof GRPCRouteMatch>;
 
-export const GRPCRouteRule = Type.Object({
-  name: Type.Optional(Type.String()),
-  matches: Type.Optional(Type.Array(GRPCRouteMatch)),
-  filters: Type.Optional(Type.Array(RouteFilter)),
-  backendRefs: Type.Optional(Type.Array(RouteBackendRef)),
-  sessionPersistence: Type.Optional(SessionPersistence),
-});
+export const GRPCRouteRule = proxyRouteRule(GRPCRouteMatch);
 export type GRPCRouteRule = Static<typeof GRPCRouteRule>;
 
-export const GRPCRoute = kubeObject('GRPCRoute', {
-  spec: Type.Object({
-    parentRefs: Type.Optional(Type.Array(ParentReference)),
-    hostnames: Type.Optional(Type.Array(Type.String())),
-    rules: Type.Optional(Type.Array(GRPCRouteRule)),
-  }),
-});
+export const GRPCRoute = kubeObject('GRPCRoute', { spec: routeSpec(GRPCRouteRule) });
 export type GRPCRoute = Static<typeof GRPCRoute>;
 
 export const StreamRouteRule = Type.Object({
@@ -137,27 +137,11 @@ export const StreamRouteRule = Type.Object({
 });
 export type StreamRouteRule = Static<typeof StreamRouteRule>;
 
-export const TLSRoute = kubeObject('TLSRoute', {
-  spec: Type.Object({
-    parentRefs: Type.Optional(Type.Array(ParentReference)),
-    hostnames: Type.Optional(Type.Array(Type.String())),
-    rules: Type.Optional(Type.Array(StreamRouteRule)),
-  }),
-});
+export const TLSRoute = kubeObject('TLSRoute', { spec: routeSpec(StreamRouteRule) });
 export type TLSRoute = Static<typeof TLSRoute>;
 
-export const TCPRoute = kubeObject('TCPRoute', {
-  spec: Type.Object({
-    parentRefs: Type.Optional(Type.Array(ParentReference)),
-    rules: Type.Optional(Type.Array(StreamRouteRule)),
-  }),
-});
+export const TCPRoute = kubeObject('TCPRoute', { spec: Type.Omit(routeSpec(StreamRouteRule), ['hostnames']) });
 export type TCPRoute = Static<typeof TCPRoute>;
 
-export const UDPRoute = kubeObject('UDPRoute', {
-  spec: Type.Object({
-    parentRefs: Type.Optional(Type.Array(ParentReference)),
-    rules: Type.Optional(Type.Array(StreamRouteRule)),
-  }),
-});
+export const UDPRoute = kubeObject('UDPRoute', { spec: Type.Omit(routeSpec(StreamRouteRule), ['hostnames']) });
 export type UDPRoute = Static<typeof UDPRoute>;
