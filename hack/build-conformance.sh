@@ -22,6 +22,12 @@ key=$(
 )
 out=$WEIR_CACHE_DIR/conformance/$key
 
+# One build at a time: a second caller (another worktree, a parallel test run) waits for the
+# first and then finds its result, instead of compiling the same packages again.
+mkdir -p "$WEIR_CACHE_DIR/conformance"
+exec 9>"$WEIR_CACHE_DIR/conformance/.lock"
+flock 9
+
 if [[ -x $out/bin/conformance.test && -x $out/bin/echo-basic ]]; then
   ln -sfn "$key" "$WEIR_CACHE_DIR/conformance/current"
   log "conformance suite $GATEWAY_API_VERSION is cached: $out/bin"
@@ -30,7 +36,6 @@ fi
 
 log "building the Gateway API $GATEWAY_API_VERSION conformance suite and echo-basic (key $key)"
 start=$SECONDS
-mkdir -p "$WEIR_CACHE_DIR/conformance"
 tmp=$(mktemp -d "$WEIR_CACHE_DIR/conformance/.build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
