@@ -15,7 +15,7 @@ import { ConfigAck, ConfigNotification } from './redis-contract.ts';
 
 /** Where a config stands in the order of everything ever published for its Gateway. */
 export interface Revision {
-  /** The publishing operator's leadership term (see ADR 0004). */
+  /** The publishing operator's leadership term (see ADR 0005). */
   readonly epoch: number;
   /** Counts the Gateway's configs within the epoch. */
   readonly version: number;

@@ -461,7 +461,7 @@ export type DataplaneConfig = Static<typeof DataplaneConfig>;
 /** What is stored under `weir:config:<namespace>/<gateway>` in Redis. */
 export const PublishedConfig = Type.Object({
   /**
-   * The operator's leadership term that published this config (see ADR 0004): strictly
+   * The operator's leadership term that published this config (see ADR 0005): strictly
    * increasing across terms and durable outside Redis, so Redis losing data cannot turn it back.
    */
   epoch: Type.Integer({ minimum: 1 }),

@@ -1,5 +1,5 @@
 /**
- * The Redis contract between operator and dataplane (see docs/adr/0002 and 0004). Values are
+ * The Redis contract between operator and dataplane (see docs/adr/0002 and 0005). Values are
  * encoded and decoded only by `config-codec.ts`.
  *
  * - `configKey(gw)` holds the current `PublishedConfig` JSON for a Gateway.

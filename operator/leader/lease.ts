@@ -12,7 +12,7 @@
  * Each time a process starts leading it opens a new term, recorded on the Lease in the same
  * write that takes it: a number above the Lease's last term and no lower than the clock in
  * milliseconds, so terms keep increasing even if the Lease itself is deleted and re-created.
- * The publisher uses the term as its epoch (ADR 0004).
+ * The publisher uses the term as its epoch (ADR 0005).
  */
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { httpStatus } from '../provider/kubernetes/clients.ts';

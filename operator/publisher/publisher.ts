@@ -1,5 +1,5 @@
 /**
- * Publishes each Gateway's DataplaneConfig (design §3, ADR 0004), whatever the transport:
+ * Publishes each Gateway's DataplaneConfig (design §3, ADR 0005), whatever the transport:
  * Redis in a cluster (`redis-store.ts`), memory in standalone mode. A Gateway gets a new
  * revision only when its digest changed. Revisions are (epoch, version): the epoch is this
  * operator's leadership term, durable outside Redis and strictly increasing; versions count
