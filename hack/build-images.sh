@@ -155,7 +155,7 @@ build_weir() {
   local version inputs component
   version=$(node -p 'require(process.argv[1]).version' "$WEIR_ROOT/package.json")
   inputs=$(cd "$WEIR_ROOT" && find package.json package-lock.json tsconfig.json tsconfig.build.json .dockerignore \
-    api-types operator dataplane -type f ! -path '*/node_modules/*' | LC_ALL=C sort)
+    api-types operator dataplane tests/harness/echo -type f ! -path '*/node_modules/*' | LC_ALL=C sort)
   for component in operator dataplane; do
     local ref=docker.io/weir/$component:$version key archive
     # shellcheck disable=SC2086
@@ -165,8 +165,12 @@ build_weir() {
       local start=$SECONDS
       log "building $ref from Dockerfile.$component on $NODE_IMAGE"
       # --layers: the build and deps stages are shared by both Dockerfiles and reused.
-      (cd "$WEIR_ROOT" && buildah_cached bud --quiet --layers --isolation chroot \
-        --build-arg "BASE_IMAGE=$NODE_IMAGE" -f "Dockerfile.$component" -t "$ref" .) >/dev/null
+      if ! (cd "$WEIR_ROOT" && buildah_cached bud --layers --isolation chroot \
+        --build-arg "BASE_IMAGE=$NODE_IMAGE" -f "Dockerfile.$component" -t "$ref" .) >"$work/build.log" 2>&1; then
+        grep -v '^npm notice' "$work/build.log" | tail -40 >&2
+        log "error: building Dockerfile.$component failed (output above)"
+        exit 1
+      fi
       mkdir -p "$(dirname "$archive")"
       buildah_cached push --quiet "$ref" "oci-archive:$archive.tmp:$ref"
       find "$(dirname "$archive")" -maxdepth 1 -name '*.tar' -delete
