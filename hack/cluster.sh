@@ -6,6 +6,7 @@
 #   hack/cluster.sh down     stop everything and remove every trace: processes, mounts,
 #                            network namespaces, iptables rules, links, sysctls, state
 #   hack/cluster.sh status   what runs, the node, the pods
+#   hack/cluster.sh preflight  check the host only (what `up` checks before it starts anything)
 #   hack/cluster.sh logs     the component log directory (for attaching to failures)
 #
 # Runs as root. Components: etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
@@ -525,6 +526,7 @@ case ${1:-} in
   up) up ;;
   down) down ;;
   status) status ;;
+  preflight) preflight && log "preflight: the host has everything the cluster needs" ;;
   logs) echo "$LOGS" ;;
-  *) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
