@@ -243,6 +243,7 @@ start_cluster() {
     --service-cluster-ip-range "$SERVICE_CIDR" --client-ca-file "$PKI/ca.crt" \
     --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
     --kubelet-client-certificate "$PKI/admin.crt" --kubelet-client-key "$PKI/admin.key" \
+    --kubelet-preferred-address-types InternalIP,Hostname \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key"
   wait_for "kube-apiserver /readyz" 90 kubectl get --raw /readyz
@@ -490,6 +491,9 @@ restore_sysctls() {
 
 down() {
   require_root "hack/cluster.sh" down
+  # Best effort to the end: one step that finds nothing to do must not stop the others.
+  set +e +o pipefail
+  trap - ERR
   local start=$SECONDS
   delete_workloads
   local i

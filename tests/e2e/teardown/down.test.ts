@@ -18,15 +18,17 @@ async function output(command: string, args: readonly string[]): Promise<string>
   return (await run(command, args, { maxBuffer: 64 * 1024 * 1024 })).stdout;
 }
 
-/** Processes whose command line names the cluster's state, run directory or binaries. */
+/**
+ * The cluster's processes: those whose command line names its state or run directory (every
+ * component and containerd's shims), and those in a pod's cgroup (containers).
+ */
 async function clusterProcesses(): Promise<string[]> {
   const found: string[] = [];
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
-    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
-    if (cmdline.includes(clusterStateDir) || cmdline.includes(runDir) || /\/controlplane\/[^ ]*\/bin\/(kube|etcd)/.test(cmdline)) {
-      found.push(`${pid}: ${cmdline.trim()}`);
-    }
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ').trim();
+    const cgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
+    if (cmdline.includes(clusterStateDir) || cmdline.includes(runDir) || cgroup.includes('/kubepods')) found.push(`${pid}: ${cmdline}`);
   }
   return found;
 }
