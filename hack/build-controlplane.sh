@@ -30,7 +30,8 @@ inputs=$(sha256sum go.mod go.sum $(find . -name '*.go' -type f | LC_ALL=C sort))
 key=$(
   {
     echo "$inputs"
-    sha256sum "$self"
+    # The script by content, not path: every checkout of the same pins shares one build.
+    sha256sum <"$self"
     go version
     go env CGO_ENABLED GOFLAGS GOAMD64 GOARM64
   } | sha256sum | cut -c1-16

@@ -4,7 +4,10 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
    @kubernetes/client-node declares its models as data-only classes but documents and accepts plain objects. */
 import { ApiException, KubeConfig, type KubernetesObject, CustomObjectsApi } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
+import { controlPlaneSourceDir } from '../harness/paths.ts';
 import { kube, type KubeHarness, poll, testNamespace, uniqueName } from '../harness/index.ts';
 
 const group = 'gateway.networking.k8s.io';
@@ -73,12 +76,16 @@ async function expectStatus(promise: Promise<unknown>, code: number): Promise<Ap
   throw new Error(`expected the request to fail with HTTP ${code}, but it succeeded`);
 }
 
-t.test('the apiserver is the pinned Kubernetes v1.37.2', async (t) => {
+// The pin lives in hack/controlplane/go.mod only.
+const pinnedKubernetes = /^\s*k8s\.io\/kubernetes (v\d+\.\d+\.\d+)$/m.exec(readFileSync(join(controlPlaneSourceDir, 'go.mod'), 'utf8'))?.[1];
+
+t.test(`the apiserver is the pinned Kubernetes ${pinnedKubernetes}`, async (t) => {
   const k = await kube();
   const result = await k.kubectl(['version', '--output=json']);
   t.equal(result.exitCode, 0, result.stderr);
   const parsed = JSON.parse(result.stdout) as { serverVersion?: { gitVersion?: string } };
-  t.equal(parsed.serverVersion?.gitVersion, 'v1.37.2');
+  t.ok(pinnedKubernetes, 'hack/controlplane/go.mod pins k8s.io/kubernetes');
+  t.equal(parsed.serverVersion?.gitVersion, pinnedKubernetes);
 });
 
 t.test('kubectl apply of a GatewayClass, Gateway and HTTPRoute, read back with client-node', async (t) => {
