@@ -40,7 +40,7 @@ t.test('main.ts serves from Redis and drains in-flight requests on SIGTERM', asy
     const response = await request(`http://127.0.0.1:${adminPort}/readyz`).catch(() => undefined);
     await response?.body.dump();
     return response?.statusCode === 200 ? true : undefined;
-  }, { what: 'dataplane ready', timeoutMs: 15_000 });
+  }, { what: 'dataplane ready', timeoutMs: 60_000 });
 
   const agent = new Agent();
   t.teardown(() => agent.destroy());

@@ -75,7 +75,7 @@ export function startOperator(t: TestContext, setup: OperatorSetup, name: string
 }
 
 /** Polls until `check` is true. */
-export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
   await poll(async () => ((await check()) ? true : undefined), { what, timeoutMs, intervalMs: 100 });
 }
 
