@@ -1,47 +1,51 @@
-// What the operator relies on from @dot-i/k8s-operator without a cluster: the exact pinned
-// version is the one installed, SdkWatcher is the SDK's Operator, and status-only changes are
-// told apart. The watch behaviour itself is tested against a real API server in
-// tests/integration/operator-watch.test.ts.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+// The compensation layer around @dot-i/k8s-operator: its watch-error path (log, then
+// process.exit(1)) must not end the operator, and its restart log line must trigger a relist.
 import t from 'tap';
-import sdk from '@dot-i/k8s-operator';
+import type { OperatorLogger } from '@dot-i/k8s-operator';
+import { SdkWatcher, onlyStatusChanged } from '../../operator/provider/kubernetes/sdk-watcher.ts';
 import { RESOURCE_KINDS } from '../../operator/kinds.ts';
 import { ProviderAdmission } from '../../operator/provider/admission.ts';
-import { operatorKubeClients } from '../../operator/provider/kubernetes/clients.ts';
-import { SdkWatcher, onlyStatusChanged, watchId } from '../../operator/provider/kubernetes/sdk-watcher.ts';
 import { ObjectStore } from '../../operator/store/object-store.ts';
-import { KubeConfig } from '@kubernetes/client-node';
 
-const root = join(import.meta.dirname, '..', '..');
+function watcher(): { logger: OperatorLogger; restarts: string[]; errors: string[]; warnings: string[] } {
+  const restarts: string[] = [];
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const instance = new SdkWatcher({
+    store: new ObjectStore(),
+    admission: new ProviderAdmission((message) => warnings.push(message)),
+    kinds: RESOURCE_KINDS,
+    log: { debug: () => undefined, info: () => undefined, warn: (message) => warnings.push(message), error: () => undefined },
+    onRestart: (kind) => restarts.push(kind),
+    onWatchError: (id) => errors.push(id),
+  });
+  return { logger: (instance as unknown as { logger: OperatorLogger }).logger, restarts, errors, warnings };
+}
 
-t.test('the SDK is pinned to one exact version, and that version is installed', (t) => {
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  const pinned = manifest.dependencies['@dot-i/k8s-operator'];
-  t.match(pinned, /^\d+\.\d+\.\d+$/, 'no range: the watch override depends on this exact release');
-  const installed = (createRequire(join(root, 'package.json'))('@dot-i/k8s-operator/package.json') as { version: string }).version;
-  t.equal(installed, pinned);
+t.test("the SDK's exit after a watch error is swallowed, once", (t) => {
+  const { logger, errors, warnings } = watcher();
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- compared, never called
+  const exit = process.exit;
+  // What the SDK does in its watch `done(err)` callback:
+  logger.error('watch on resource gateways.gateway.networking.k8s.io/v1 failed: {"message":"aborted"}');
+  process.exit(1);
+  t.pass('the process is still running');
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- compared, never called
+  t.equal(process.exit, exit, 'process.exit is restored');
+  t.same(errors, ['gateways.gateway.networking.k8s.io/v1']);
+  t.match(warnings[0], /restarting it/);
+  logger.error('watch on resource gateways.gateway.networking.k8s.io/v1 failed: again');
+  process.exit(1);
+  t.equal(warnings.length, 1, 'repeated failures are not logged every time');
   t.end();
 });
 
-t.test("SdkWatcher is the SDK's Operator and names watches as the SDK does", (t) => {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
-  const watcher = new SdkWatcher({
-    clients: operatorKubeClients(kubeConfig),
-    store: new ObjectStore(),
-    admission: new ProviderAdmission(() => undefined),
-    kinds: RESOURCE_KINDS,
-    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-    onWatchError: () => undefined,
-  });
-  t.ok(watcher instanceof sdk.default);
-  watcher.stop();
-  const gateways = RESOURCE_KINDS.find((resource) => resource.kind === 'Gateway');
-  const namespaces = RESOURCE_KINDS.find((resource) => resource.kind === 'Namespace');
-  t.equal(gateways && watchId(gateways), 'gateways.gateway.networking.k8s.io/v1');
-  t.equal(namespaces && watchId(namespaces), 'namespaces.v1');
+t.test('the restart log line becomes a relist of that kind', (t) => {
+  const { logger, restarts } = watcher();
+  logger.debug('restarting watch on resource httproutes.gateway.networking.k8s.io/v1');
+  logger.debug('restarting watch on resource namespaces.v1');
+  logger.debug('something else');
+  t.same(restarts, ['HTTPRoute', 'Namespace']);
   t.end();
 });
 

@@ -10,7 +10,7 @@ const PAGE = 500;
 
 interface Page {
   readonly items: readonly unknown[];
-  readonly metadata?: { readonly _continue?: string; readonly continue?: string; readonly resourceVersion?: string };
+  readonly metadata?: { readonly _continue?: string; readonly continue?: string };
 }
 
 function plain(item: unknown, resource: ResourceKind): StoredObject {
@@ -38,23 +38,13 @@ async function page(clients: OperatorKubeClients, resource: ResourceKind, token:
 }
 
 export async function listAll(clients: OperatorKubeClients, resource: ResourceKind): Promise<StoredObject[]> {
-  return (await listForWatch(clients, resource)).items;
-}
-
-/**
- * Every object of the kind with the list's resourceVersion, the point a watch continues from.
- * (All pages of a paginated list are served from the first page's snapshot.)
- */
-export async function listForWatch(clients: OperatorKubeClients, resource: ResourceKind): Promise<{ items: StoredObject[]; metadata: { resourceVersion: string } }> {
-  const items: StoredObject[] = [];
-  let resourceVersion = '';
+  const objects: StoredObject[] = [];
   let token: string | undefined;
   do {
     const result = await page(clients, resource, token);
-    if (token === undefined) resourceVersion = result.metadata?.resourceVersion ?? '';
-    for (const item of result.items) items.push(plain(item, resource));
+    for (const item of result.items) objects.push(plain(item, resource));
     const next = result.metadata?._continue ?? result.metadata?.continue;
     token = next === undefined || next === '' ? undefined : next;
   } while (token !== undefined);
-  return { items, metadata: { resourceVersion } };
+  return objects;
 }

@@ -2,12 +2,14 @@
  * The Kubernetes provider: fills the store from the API server and keeps it complete.
  *
  * 1. For each kind, a cheap LIST (limit 1) checks the API serves it; kinds whose CRD is not
- *    installed are skipped with a warning instead of watching what cannot be watched.
- * 2. The watches start (sdk-watcher.ts: each lists, then watches from the list's
- *    resourceVersion, resuming after the server ends a watch and relisting on 410 Gone; a
- *    failed watch is started again).
- * 3. A full LIST per kind is reconciled into the store (ObjectStore.reconcileKind).
- * Every kind is relisted periodically (`resyncMs`) as a safety net.
+ *    installed are skipped with a warning instead of letting the SDK's watch fail (which would
+ *    end the process).
+ * 2. The SDK watches start (they deliver the current state as ADDED events, then changes).
+ * 3. A full LIST per kind is reconciled into the store (ObjectStore.reconcileKind), which
+ *    removes anything deleted while no watch was running.
+ * Afterwards a kind is relisted whenever the SDK restarts its watch (after the server ended
+ * it, or after an error: sdk-watcher.ts keeps the SDK from ending the process then), and every
+ * kind periodically (`resyncMs`) as a safety net.
  */
 import type { ObjectStore } from '../../store/object-store.ts';
 import type { SnapshotKind } from '../../store/snapshot.ts';
@@ -55,8 +57,8 @@ export class KubernetesProvider {
       admission: this.#admission,
       kinds: this.#kinds,
       log,
-      clients: this.#options.clients,
-      onWatchError: () => { this.#watchErrors++; },
+      onRestart: (kind) => { this.relist(kind); },
+      onWatchError: (id) => { this.#watchErrors++; this.#options.log.debug(`watch ${id} failed; the SDK restarts it and the restart is relisted`); },
     });
     await this.#watcher.start();
     await Promise.all(this.#kinds.map((resource) => this.#relistNow(resource)));
@@ -67,7 +69,7 @@ export class KubernetesProvider {
     this.#timer.unref();
   }
 
-  /** Watch failures since start (each watch is started again after one). */
+  /** Watch failures the SDK recovered from since start (it restarts the watch). */
   get watchErrors(): number {
     return this.#watchErrors;
   }

@@ -1,24 +1,18 @@
 /**
- * The operator's watches, on the reconciliation SDK (@dot-i/k8s-operator, pinned exactly).
+ * Watches via the reconciliation SDK (@dot-i/k8s-operator): one `watchResource` per kind,
+ * every ADDED/MODIFIED/DELETED event goes into the store.
  *
- * `SdkWatcher` is an SDK `Operator`: the SDK's `start()` runs our `init()`, which calls the
- * SDK's documented `watchResource(group, version, plural, onEvent)` once per kind. This class
- * overrides that one protected method, keeping its contract (events in order, as
- * `ResourceEvent`s with the SDK's `ResourceMetaImpl`), and implements it with client-node's
- * list-then-watch (`makeInformer`) instead of the SDK's loop, which starts every watch without
- * a resourceVersion and ends the process when a watch fails. The list-watch resumes from the
- * last resourceVersion after the server ends a watch, relists on 410 Gone, and reports
- * failures as events; on a failure this class starts it again after a delay. No log text is
- * parsed and no process global is touched (docs/adr/0001-operator-sdk-and-client-node.md).
+ * The SDK's watch restarts on its own when the server ends a watch, but without a
+ * resourceVersion, so it cannot tell us what was deleted during the gap; it reports the restart
+ * only in a debug log line. This class turns that line into an `onRestart(kind)` callback, and
+ * the provider relists that kind (see provider.ts and docs/adr/0001-...).
  */
-import sdk, { ResourceEventType, ResourceMetaImpl, type OperatorLogger, type ResourceEvent } from '@dot-i/k8s-operator';
-import { makeInformer, type Informer, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import sdk, { ResourceEventType, type OperatorLogger, type ResourceEvent } from '@dot-i/k8s-operator';
 import { objectKey, type ObjectStore, type StoredObject } from '../../store/object-store.ts';
 import { canonicalJson } from '../../publisher/digest.ts';
+import type { SnapshotKind } from '../../store/snapshot.ts';
 import { apiVersionOf, type ResourceKind } from '../../kinds.ts';
 import type { ProviderAdmission } from '../admission.ts';
-import type { OperatorKubeClients } from './clients.ts';
-import { listForWatch } from './lister.ts';
 
 export interface WatchLog {
   debug(message: string): void;
@@ -28,59 +22,98 @@ export interface WatchLog {
 }
 
 export interface SdkWatcherOptions {
-  readonly clients: OperatorKubeClients;
   readonly store: ObjectStore;
   /** Objects without their kind's shape are not stored (and a stored older version is dropped). */
   readonly admission: ProviderAdmission;
   readonly kinds: readonly ResourceKind[];
   readonly log: WatchLog;
-  /** A watch failed (its SDK resource id, e.g. `gateways.gateway.networking.k8s.io/v1`); it is started again. */
+  /** A watch ended and was restarted by the SDK: relist this kind. */
+  readonly onRestart: (kind: SnapshotKind) => void;
+  /** A watch failed (its resource id, e.g. `gateways.gateway.networking.k8s.io/v1`); the SDK restarts it. */
   readonly onWatchError: (id: string) => void;
-  /** Wait before starting a failed watch again (default 1 s). */
-  readonly retryDelayMs?: number;
 }
 
-/** Repeated failures of one watch are logged at most this often. */
+const RESTART = /^restarting watch on resource (\S+)$/;
+const FAILED = /^watch on resource (\S+) failed/;
+
+/**
+ * The SDK's watch error path is `logger.error("watch on resource <id> failed: …")` followed,
+ * synchronously, by `process.exit(1)`, and then — had it not exited — "restarting watch" and
+ * a restart 200 ms later. For exactly that one synchronous call `process.exit` is swapped
+ * for a no-op, so the SDK goes on to restart the watch itself; the restart is then relisted
+ * like any other (see docs/adr/0001-operator-sdk-and-client-node.md). Repeated failures of
+ * the same watch are logged at most once per `ERROR_LOG_INTERVAL_MS`.
+ */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
-/** The SDK's id for a watched resource: `<plural>.<apiVersion>`. */
-export function watchId(resource: ResourceKind): string {
-  return `${resource.plural}.${apiVersionOf(resource)}`;
+function suppressNextExit(): void {
+  // Saved to be put back as is; it is never called through this reference.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const realExit = process.exit;
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    process.exit = realExit;
+  };
+  process.exit = (() => {
+    restore();
+  }) as typeof process.exit;
+  queueMicrotask(restore);
 }
 
-function collectionPath(resource: ResourceKind): string {
-  return resource.group === '' ? `/api/${resource.version}/${resource.plural}` : `/apis/${resource.group}/${resource.version}/${resource.plural}`;
-}
-
-function sdkLogger(log: WatchLog): OperatorLogger {
+/** Routes the SDK's log lines: restarts become relists, watch failures become restarts. */
+function sdkLogger(options: SdkWatcherOptions, byId: ReadonlyMap<string, SnapshotKind>, stopped: () => boolean): OperatorLogger {
+  const lastErrorLog = new Map<string, number>();
   return {
-    debug: (message) => { log.debug(message); },
-    info: (message) => { log.info(message); },
-    warn: (message) => { log.warn(message); },
-    error: (message) => { log.error(message); },
+    debug(message: string): void {
+      const restarted = RESTART.exec(message)?.[1];
+      const kind = restarted === undefined ? undefined : byId.get(restarted);
+      if (kind !== undefined) options.onRestart(kind);
+      options.log.debug(message);
+    },
+    info: (message: string) => { options.log.info(message); },
+    warn: (message: string) => { options.log.warn(message); },
+    error(message: string): void {
+      const failed = FAILED.exec(message)?.[1];
+      if (failed === undefined) {
+        options.log.error(message);
+        return;
+      }
+      suppressNextExit();
+      if (stopped()) return;
+      const now = Date.now();
+      if (now - (lastErrorLog.get(failed) ?? 0) >= ERROR_LOG_INTERVAL_MS) {
+        lastErrorLog.set(failed, now);
+        options.log.warn(`${message}; restarting it (the SDK would have ended the process)`);
+      }
+      options.onWatchError(failed);
+    },
   };
 }
 
 export class SdkWatcher extends sdk.default {
   readonly #options: SdkWatcherOptions;
-  readonly #informers: Informer<KubernetesObject>[] = [];
-  /** At most one pending restart per watch: a failure can be reported both as an event and by start(). */
-  readonly #retries = new Map<Informer<KubernetesObject>, NodeJS.Timeout>();
-  readonly #lastErrorLog = new Map<string, number>();
-  #stopped = false;
+  readonly #state: { stopped: boolean };
 
   constructor(options: SdkWatcherOptions) {
-    super(sdkLogger(options.log));
+    const byId = new Map(options.kinds.map((resource) => [`${resource.plural}.${apiVersionOf(resource)}`, resource.kind] as const));
+    const state = { stopped: false };
+    super(sdkLogger(options, byId, () => state.stopped));
+    this.#state = state;
     this.#options = options;
+
   }
 
-  /** Stops every watch for good. */
+  /**
+   * Stops for good. The SDK aborts its watch requests, which its error path treats like a
+   * failure and, with exit suppressed, would restart 200 ms later; without a current cluster
+   * that restart fails before sending anything and the SDK gives up on it.
+   */
   override stop(): void {
-    this.#stopped = true;
-    for (const timer of this.#retries.values()) clearTimeout(timer);
-    this.#retries.clear();
-    for (const informer of this.#informers) void informer.stop();
+    this.#state.stopped = true;
     super.stop();
+    this.kubeConfig.getCurrentCluster = () => null;
   }
 
   protected async init(): Promise<void> {
@@ -90,57 +123,6 @@ export class SdkWatcher extends sdk.default {
         await Promise.resolve();
       });
     }
-  }
-
-  /**
-   * The SDK's contract, on client-node's list-watch. Resolves once the first list has been
-   * delivered and the watch is open (or has failed and is scheduled to start again).
-   */
-  protected override async watchResource(group: string, version: string, plural: string, onEvent: (event: ResourceEvent) => Promise<void>): Promise<void> {
-    const resource = this.#options.kinds.find((candidate) => candidate.group === group && candidate.version === version && candidate.plural === plural);
-    if (resource === undefined) throw new Error(`no registered kind is served at ${plural}.${group}/${version}`);
-    const id = watchId(resource);
-    // Listed objects are plain wire-format JSON, as watch events are (dates stay strings).
-    const list = async (): Promise<KubernetesListObject<KubernetesObject>> => (await listForWatch(this.#options.clients, resource)) as unknown as KubernetesListObject<KubernetesObject>;
-    const informer = makeInformer<KubernetesObject>(this.#options.clients.kubeConfig, collectionPath(resource), list);
-    // Events reach onEvent one at a time and in order, as the SDK's own queue delivers them.
-    let delivered: Promise<void> = Promise.resolve();
-    const deliver = (type: ResourceEventType) => (object: KubernetesObject): void => {
-      delivered = delivered.then(async () => {
-        if (this.#stopped) return;
-        await onEvent({ type, object, meta: ResourceMetaImpl.createWithPlural(plural, object) });
-      }).catch((error: unknown) => {
-        this.#options.log.warn(`${id}: ${type} event not applied: ${String(error)}`);
-      });
-    };
-    informer.on('add', deliver(ResourceEventType.Added));
-    informer.on('update', deliver(ResourceEventType.Modified));
-    informer.on('delete', deliver(ResourceEventType.Deleted));
-    informer.on('error', (error: unknown) => { this.#failed(id, informer, error); });
-    this.#informers.push(informer);
-    try {
-      await informer.start();
-    } catch (error) {
-      this.#failed(id, informer, error);
-    }
-    this.#options.log.info(`watching resource ${id}`);
-  }
-
-  #failed(id: string, informer: Informer<KubernetesObject>, error: unknown): void {
-    if (this.#stopped) return;
-    const now = Date.now();
-    if (now - (this.#lastErrorLog.get(id) ?? 0) >= ERROR_LOG_INTERVAL_MS) {
-      this.#lastErrorLog.set(id, now);
-      this.#options.log.warn(`watch on resource ${id} failed (${error instanceof Error ? error.message : String(error)}); starting it again`);
-    }
-    this.#options.onWatchError(id);
-    if (this.#retries.has(informer)) return;
-    const timer = setTimeout(() => {
-      this.#retries.delete(informer);
-      if (this.#stopped) return;
-      informer.start().catch((again: unknown) => { this.#failed(id, informer, again); });
-    }, this.#options.retryDelayMs ?? 1000);
-    this.#retries.set(informer, timer);
   }
 
   #apply(resource: ResourceKind, event: ResourceEvent): void {
