@@ -18,15 +18,6 @@ for tool in buildah debootstrap; do
   }
 done
 
-# The echo backend of the Gateway API conformance suite, under the name most of its
-# manifests use at the pinned version (tests/e2e uses it as the backend too).
-echo_basic_image() {
-  local dir
-  dir=$(cd "$work" && go mod download -json "sigs.k8s.io/gateway-api/conformance@$GATEWAY_API_VERSION" |
-    sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
-  awk '$1 == "image:" && $2 ~ /\/echo-basic:/ { print $2 }' "$dir"/base/*.yaml | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }'
-}
-
 emit() { printf '%s %s\n' "$1" "$2"; }
 
 work=$(mktemp -d)
@@ -55,17 +46,31 @@ build_go_images() {
     emit "quay.io/metallb/$component:$METALLB_VERSION" \
       "$("$go_image" "quay.io/metallb/$component:$METALLB_VERSION" "go.universe.tf/metallb/$component@$METALLB_VERSION")"
   done
-  local echo_image
-  echo_image=$(echo_basic_image)
-  if [[ -n $echo_image ]]; then
-    # The conformance module resolves gateway-api through a `replace ../` of its own.
-    emit "$echo_image" "$("$go_image" "$echo_image" \
-      "sigs.k8s.io/gateway-api/conformance/echo-basic@$GATEWAY_API_VERSION" \
-      --replace "sigs.k8s.io/gateway-api=sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")"
-  else
-    log "error: no echo-basic image in the manifests of sigs.k8s.io/gateway-api/conformance@$GATEWAY_API_VERSION"
-    exit 1
-  fi
+  build_echo_images
+}
+
+# The echo backend of the Gateway API conformance suite (tests/e2e uses it too), built by
+# hack/build-conformance.sh from gateway-api-conformance-images and tagged under every name the
+# suite's manifests use: v1.7.0 deploys :v0.1.0, and :v0.2.0 for its UDP echo (the module proxy
+# serves only v0.1.0's source, which has the same servers).
+ECHO_IMAGES=(registry.k8s.io/gateway-api/conformance/echo-basic:v0.1.0 registry.k8s.io/gateway-api/conformance/echo-basic:v0.2.0)
+build_echo_images() {
+  bash "$WEIR_ROOT/hack/build-conformance.sh" >&2
+  local binary=$WEIR_CACHE_DIR/conformance/current/bin/echo-basic ref key archive
+  for ref in "${ECHO_IMAGES[@]}"; do
+    key=$({ echo "$ref"; sha256sum "$binary"; sed -n '/^build_echo_images()/,/^}/p' "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)
+    archive=$(image_archive "$ref" "$key")
+    if [[ ! -f $archive ]]; then
+      container=$(buildah_cached from --quiet scratch)
+      buildah_cached copy --quiet "$container" "$binary" /echo-basic >/dev/null
+      buildah_cached config --entrypoint '["/echo-basic"]' --cmd '' \
+        --label org.opencontainers.image.source=sigs.k8s.io/gateway-api-conformance-images/echo-basic "$container"
+      commit_archive "$container" "$ref" "$archive"
+      container=
+      log "built $ref"
+    fi
+    emit "$ref" "$archive"
+  done
 }
 
 # Debian minbase: the root of the Node and Redis images.

@@ -11,8 +11,8 @@ import { poll } from '../harness/wait.ts';
 export const clusterStateDir = '/var/lib/weir-cluster';
 export const kubeconfigPath = join(clusterStateDir, 'admin.kubeconfig');
 export const clusterScript = join(repoRoot, 'hack', 'cluster.sh');
-/** The echo backend hack/build-images.sh builds (the name Gateway API v1.6.1's conformance manifests use). */
-export const echoImage = 'registry.k8s.io/gateway-api/echo-basic:v1.5.1';
+/** The echo backend hack/build-images.sh builds (the name Gateway API v1.7.0's conformance manifests use). */
+export const echoImage = 'registry.k8s.io/gateway-api/conformance/echo-basic:v0.1.0';
 
 export class KubectlError extends Error {
   override name = 'KubectlError';
