@@ -214,6 +214,20 @@ wait_for() { # <what> <timeout s> <command...>
   done
 }
 
+# A LoadBalancer address that kube-proxy does not (yet) serve would otherwise leave through the
+# default route, and whatever answers there (an egress proxy here answers 404) looks like a
+# Gateway; a client's kept-alive connection to it then never reaches the cluster. Served
+# addresses are DNATed in nat OUTPUT/PREROUTING before these filter rules see the packet.
+reject_unserved_lb_addresses() {
+  iptables -N WEIR-LB-POOL 2>/dev/null || iptables -F WEIR-LB-POOL
+  iptables -A WEIR-LB-POOL -d "$LB_POOL" -p tcp -j REJECT --reject-with tcp-reset
+  iptables -A WEIR-LB-POOL -d "$LB_POOL" -j REJECT
+  local chain
+  for chain in OUTPUT FORWARD; do
+    iptables -C "$chain" -j WEIR-LB-POOL 2>/dev/null || iptables -I "$chain" -j WEIR-LB-POOL
+  done
+}
+
 start_cluster() {
   local node ip
   node=$(node_name)
@@ -227,6 +241,7 @@ start_cluster() {
   render "$WEIR_ROOT/hack/cluster/kube-proxy.yaml" "$STATE/kube-proxy.yaml"
 
   sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1
+  reject_unserved_lb_addresses
 
   log "starting containerd"
   start_component containerd containerd --config "$STATE/containerd.toml"
@@ -291,6 +306,23 @@ install_addons() {
   kubectl -n metallb-system rollout status ds/speaker --timeout=120s >/dev/null
 }
 
+weir_image_digests() { ctr_k8s images ls 2>/dev/null | awk '$1 ~ /^docker\.io\/weir\// { print $1, $3 }' | sort; }
+
+# `up` on a running cluster with rebuilt Weir images (same tags): roll the operator and every
+# dataplane the operator provisioned onto them.
+restart_weir() {
+  log "Weir's images changed: restarting the operator and the dataplanes"
+  kubectl -n weir-system rollout restart deploy/weir-operator >/dev/null
+  kubectl -n weir-system rollout status deploy/weir-operator --timeout=180s >/dev/null
+  local namespace name
+  kubectl get deploy -A -l app.kubernetes.io/managed-by=weir -o jsonpath='{range .items[*]}{.metadata.namespace} {.metadata.name}{"\n"}{end}' |
+    while read -r namespace name; do
+      [[ -n $name ]] || continue
+      kubectl -n "$namespace" rollout restart "deploy/$name" >/dev/null
+      kubectl -n "$namespace" rollout status "deploy/$name" --timeout=180s >/dev/null
+    done
+}
+
 install_weir() {
   local crds=$WEIR_CACHE_DIR/gateway-api/$GATEWAY_API_VERSION/experimental
   log "installing the Gateway API $GATEWAY_API_VERSION CRDs and Weir (kubectl apply -k)"
@@ -346,12 +378,15 @@ up() {
     start_cluster
   fi
   echo "$images" >"$STATE/images.list"
+  local weir_before
+  [[ -z $running ]] || weir_before=$(weir_image_digests)
   import_images
   if [[ -z $running ]]; then
     install_addons
     log "cluster up in $((SECONDS - start))s"
   fi
   install_weir
+  if [[ -n $running && $(weir_image_digests) != "$weir_before" ]]; then restart_weir; fi
   install_sample
   trap - ERR
   log "up in $((SECONDS - start))s"
@@ -436,8 +471,8 @@ remove_links() {
   ip link delete cni0 2>/dev/null || true
 }
 
-# Rules and chains named KUBE-* (kube-proxy, kubelet) and CNI-* (bridge ipMasq, portmap),
-# from every table, IPv4 and IPv6.
+# Rules and chains named KUBE-* (kube-proxy, kubelet), CNI-* (bridge ipMasq, portmap) and
+# WEIR-* (reject_unserved_lb_addresses), from every table, IPv4 and IPv6.
 remove_iptables() {
   if [[ -x $bin_dir/kube-proxy ]]; then "$bin_dir/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
   local family table rule chain
@@ -446,14 +481,14 @@ remove_iptables() {
     for table in filter nat mangle raw; do
       "$family" -t "$table" -S >/dev/null 2>&1 || continue
       # Jumps from built-in chains first, so the chains can go.
-      "$family" -t "$table" -S | grep -E -- '^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) .*-j (KUBE|CNI)-' |
+      "$family" -t "$table" -S | grep -E -- '^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) .*-j (KUBE|CNI|WEIR)-' |
         while read -r rule; do
           eval "\"$family\" -t \"$table\" -D ${rule#-A }" 2>/dev/null || true
         done
-      for chain in $("$family" -t "$table" -S | awk '$1 == "-N" && $2 ~ /^(KUBE|CNI)-/ { print $2 }'); do
+      for chain in $("$family" -t "$table" -S | awk '$1 == "-N" && $2 ~ /^(KUBE|CNI|WEIR)-/ { print $2 }'); do
         "$family" -t "$table" -F "$chain" 2>/dev/null || true
       done
-      for chain in $("$family" -t "$table" -S | awk '$1 == "-N" && $2 ~ /^(KUBE|CNI)-/ { print $2 }'); do
+      for chain in $("$family" -t "$table" -S | awk '$1 == "-N" && $2 ~ /^(KUBE|CNI|WEIR)-/ { print $2 }'); do
         "$family" -t "$table" -X "$chain" 2>/dev/null || true
       done
     done

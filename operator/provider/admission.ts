@@ -22,8 +22,27 @@ function checkFor(kind: SnapshotKind): TypeCheck<(typeof KINDS)[SnapshotKind]['s
   return check;
 }
 
-export function admit<K extends SnapshotKind>(kind: K, object: unknown): AdmissionResult<K> {
+/**
+ * The API server writes an unset list as `null` (an EndpointSlice with no endpoints yet has
+ * `endpoints: null`), and YAML's empty value is `null` too; Kubernetes reads both as unset.
+ * Returns the same value when it holds no null, else a copy without the null properties.
+ */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items: readonly unknown[] = value;
+    const cleaned = items.map(withoutNulls);
+    return cleaned.some((item, index) => item !== items[index]) ? cleaned : value;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  const cleaned = entries.filter(([, item]) => item !== null).map(([key, item]): [string, unknown] => [key, withoutNulls(item)]);
+  const changed = cleaned.length !== entries.length || cleaned.some(([, item], index) => item !== entries[index]?.[1]);
+  return changed ? Object.fromEntries(cleaned) : value;
+}
+
+export function admit<K extends SnapshotKind>(kind: K, input: unknown): AdmissionResult<K> {
   const check = checkFor(kind);
+  const object = withoutNulls(input);
   if (check.Check(object)) return { ok: true, object };
   const problems: string[] = [];
   const paths = new Set<string>();

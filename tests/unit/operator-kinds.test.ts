@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { KINDS, RESOURCE_KINDS, SNAPSHOT_KINDS } from '../../operator/kinds.ts';
-import { admit, ProviderAdmission } from '../../operator/provider/admission.ts';
+import { admit, ProviderAdmission, withoutNulls } from '../../operator/provider/admission.ts';
 import { emptySnapshot } from '../../operator/store/index.ts';
 
 interface PolicyRule {
@@ -65,5 +65,31 @@ t.test('a provider reports each malformed object version once', (t) => {
   t.equal(admission.admit('HTTPRoute', { ...broken, metadata: { ...broken.metadata, resourceVersion: '2' } }), undefined);
   t.equal(reports.length, 2, 'a new version of the object is reported again');
   t.ok(admission.admit('HTTPRoute', route), 'a well-formed object is admitted');
+  t.end();
+});
+
+t.test('null means unset, as the API server writes an empty list', (t) => {
+  const slice = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'echo-abcde', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'echo' } },
+    addressType: 'IPv4',
+    endpoints: null,
+    ports: null,
+  };
+  const admission = admit('EndpointSlice', slice);
+  t.ok(admission.ok, 'an EndpointSlice with no endpoints yet is admitted');
+  if (admission.ok) {
+    t.notOk('endpoints' in admission.object, 'the null list is left out');
+    t.equal(admission.object.metadata.name, 'echo-abcde');
+  }
+  t.equal(slice.endpoints, null, 'the input is not changed');
+  const withEndpoint = { ...slice, endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true }, hints: null }] };
+  const nested = admit('EndpointSlice', withEndpoint);
+  const endpoint = nested.ok ? nested.object.endpoints?.[0] : undefined;
+  t.equal(endpoint?.addresses[0], '10.0.0.1');
+  t.ok(endpoint !== undefined && !('hints' in endpoint), 'nested nulls are left out too');
+  const clean = { a: [1, { b: 'c' }] };
+  t.equal(withoutNulls(clean), clean, 'an object without nulls is returned as is');
   t.end();
 });

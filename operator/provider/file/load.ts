@@ -78,7 +78,7 @@ export async function loadObjects(paths: readonly string[]): Promise<LoadedObjec
         }
         const namespace = object.metadata.namespace;
         if (typeof namespace === 'string') namespaces.add(namespace);
-        objects.set(kind, [...(objects.get(kind) ?? []), object]);
+        objects.set(kind, [...(objects.get(kind) ?? []), admission.object]);
       }
     });
   }

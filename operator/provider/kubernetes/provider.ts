@@ -102,7 +102,7 @@ export class KubernetesProvider {
   async #relistNow(resource: ResourceKind): Promise<void> {
     const store = this.#options.store;
     const seq = store.seq;
-    const objects = (await listAll(this.#options.clients, resource)).filter((object) => this.#admission.admit(resource.kind, object) !== undefined);
+    const objects = (await listAll(this.#options.clients, resource)).flatMap((object) => this.#admission.admit(resource.kind, object) ?? []);
     if (store.reconcileKind(resource.kind, objects, seq)) this.#options.log.debug(`relist of ${resource.kind} changed the store`);
   }
 

@@ -129,9 +129,13 @@ export class SdkWatcher extends sdk.default {
     const { kind } = resource;
     const object = event.object as StoredObject;
     const store = this.#options.store;
-    if (event.type === ResourceEventType.Deleted) store.delete(kind, object);
-    else if (this.#options.admission.admit(kind, object) === undefined) store.delete(kind, object);
-    else store.upsert(kind, object, { statusOnly: resource.status !== 'none' && onlyStatusChanged(store.get(kind, objectKey(object) ?? ''), object) });
+    if (event.type === ResourceEventType.Deleted) {
+      store.delete(kind, object);
+      return;
+    }
+    const admitted = this.#options.admission.admit(kind, object) as StoredObject | undefined;
+    if (admitted === undefined) store.delete(kind, object);
+    else store.upsert(kind, admitted, { statusOnly: resource.status !== 'none' && onlyStatusChanged(store.get(kind, objectKey(admitted) ?? ''), admitted) });
   }
 }
 

@@ -56,8 +56,8 @@ t.test('hack/cluster.sh down removes every trace of the cluster', async (t) => {
   t.same(links.filter((name) => /^veth[0-9a-f]{8}$/.test(name)), [], 'no pod veth is left');
 
   for (const save of ['iptables-save', 'ip6tables-save']) {
-    const rules = (await output(save, [])).split('\n').filter((line) => /\b(KUBE|CNI)-/.test(line));
-    t.same(rules, [], `${save} shows no KUBE-* or CNI-* rule or chain`);
+    const rules = (await output(save, [])).split('\n').filter((line) => /\b(KUBE|CNI|WEIR)-/.test(line));
+    t.same(rules, [], `${save} shows no KUBE-*, CNI-* or WEIR-* rule or chain`);
   }
   const tables = (await output('nft', ['list', 'tables'])).split('\n').filter((line) => line.startsWith('table '));
   t.same(
