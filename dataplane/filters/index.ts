@@ -31,26 +31,22 @@ export interface BackendStages {
   readonly responseHeaders: readonly Defined<BackendStage['responseHeaders']>[];
 }
 
-export function compileRuleStages(action: RuleAction, context: FilterCompileContext): RuleStages {
-  const answers: Defined<RuleStage['answer']>[] = [];
-  const copies: Defined<RuleStage['copy']>[] = [];
-  for (const filter of DATAPLANE_FILTERS) {
-    const stage = filter.rule?.(action, context);
-    if (stage?.answer !== undefined) answers.push(stage.answer);
-    if (stage?.copy !== undefined) copies.push(stage.copy);
+/** The `key` hooks of the stages that have one, in registry order. */
+function hooks<S extends object, K extends keyof S>(stages: readonly (S | undefined)[], key: K): Defined<S[K]>[] {
+  const out: Defined<S[K]>[] = [];
+  for (const stage of stages) {
+    const hook = stage?.[key];
+    if (hook !== undefined) out.push(hook as Defined<S[K]>);
   }
-  return { answers, copies };
+  return out;
+}
+
+export function compileRuleStages(action: RuleAction, context: FilterCompileContext): RuleStages {
+  const stages = DATAPLANE_FILTERS.map((filter) => filter.rule?.(action, context));
+  return { answers: hooks(stages, 'answer'), copies: hooks(stages, 'copy') };
 }
 
 export function compileBackendStages(action: RuleAction, backend: WeightedBackend): BackendStages {
-  const upstreamPath: Defined<BackendStage['upstreamPath']>[] = [];
-  const requestHeaders: Defined<BackendStage['requestHeaders']>[] = [];
-  const responseHeaders: Defined<BackendStage['responseHeaders']>[] = [];
-  for (const filter of DATAPLANE_FILTERS) {
-    const stage = filter.backend?.(action, backend);
-    if (stage?.upstreamPath !== undefined) upstreamPath.push(stage.upstreamPath);
-    if (stage?.requestHeaders !== undefined) requestHeaders.push(stage.requestHeaders);
-    if (stage?.responseHeaders !== undefined) responseHeaders.push(stage.responseHeaders);
-  }
-  return { upstreamPath, requestHeaders, responseHeaders };
+  const stages = DATAPLANE_FILTERS.map((filter) => filter.backend?.(action, backend));
+  return { upstreamPath: hooks(stages, 'upstreamPath'), requestHeaders: hooks(stages, 'requestHeaders'), responseHeaders: hooks(stages, 'responseHeaders') };
 }

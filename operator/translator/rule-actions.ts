@@ -10,6 +10,7 @@ import { translateFilters } from './filters/index.ts';
 import type { GRPCRouteRule, HTTPRouteRule, SessionPersistence as SessionPersistenceSpec } from '../../api-types/gateway-api/index.ts';
 import type { Meta } from './meta.ts';
 import { int, name } from './read.ts';
+import type { ProxyRouteKind } from './status.ts';
 
 export interface TranslatedRule {
   /** Undefined when the rule is dropped (see `invalid`). */
@@ -23,7 +24,7 @@ export interface TranslatedRule {
 }
 
 export interface RuleInputs {
-  readonly routeKind: 'HTTPRoute' | 'GRPCRoute';
+  readonly routeKind: ProxyRouteKind;
   /** `RuleAction.route`, one object shared by the route's rules. */
   readonly route: RuleAction['route'];
   readonly meta: Meta;

@@ -7,10 +7,10 @@ import type { Mirror, RouteMatch, RuleAction } from '../../../api-types/dataplan
 import type { RouteFilter } from '../../../api-types/gateway-api/index.ts';
 import type { BackendUse, Backends, ResolvedCluster } from '../backends.ts';
 import { Reason, type Problem } from '../conditions.ts';
-import type { RouteKind } from '../status.ts';
+import type { ProxyRouteKind, RouteKind } from '../status.ts';
 
 /** Where a filter list stands: on a rule or on one of its backendRefs, of an HTTPRoute or a GRPCRoute. */
-export type FilterPlace = `${'HTTPRoute' | 'GRPCRoute'} ${'rule' | 'backendRef'}`;
+export type FilterPlace = `${ProxyRouteKind} ${'rule' | 'backendRef'}`;
 
 /**
  * The contract fields filters fill: a `RuleAction`'s, except what the rule itself decides. A

@@ -1,9 +1,8 @@
 /** RequestRedirect: the rule answers with a redirect instead of proxying. */
 import type { RequestRedirect } from '../../../api-types/dataplane-config.ts';
-import { normalizeHostname } from '../hostnames.ts';
 import { describe, int, isPort } from '../read.ts';
 import { unsupported, type RouteFilterDefinition } from './filter.ts';
-import { pathModifier } from './path-modifier.ts';
+import { hostnameAndPath } from './path-modifier.ts';
 
 const REDIRECT_CODES = [301, 302, 303, 307, 308] as const;
 
@@ -27,15 +26,10 @@ export const requestRedirect: RouteFilterDefinition = {
       if (scheme !== 'http' && scheme !== 'https') return unsupported(`redirect scheme ${describe(scheme)} is not supported`);
       redirect.scheme = scheme;
     }
-    const { hostname } = raw;
-    if (hostname !== undefined) {
-      const normalized = normalizeHostname(hostname);
-      if (normalized === undefined || normalized.startsWith('*.')) return unsupported('invalid redirect hostname');
-      redirect.hostname = normalized;
-    }
-    const path = pathModifier(raw.path, context.matches);
-    if (path !== undefined && 'reason' in path) return path;
-    if (path !== undefined) redirect.path = path;
+    const target = hostnameAndPath(raw, context.matches, 'redirect');
+    if ('reason' in target) return target;
+    if (target.hostname !== undefined) redirect.hostname = target.hostname;
+    if (target.path !== undefined) redirect.path = target.path;
     const { port } = raw;
     if (port !== undefined) {
       const value = int(port);
