@@ -8,11 +8,10 @@
  * traffic on the current one.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_PATH_POLICY, type DataplaneConfig, type HttpListener, type HttpsListener, type PathModifier, type PathPolicy, type PublishedConfig, type RequestRedirect, type RuleAction, type Cluster } from '../api-types/dataplane-config.ts';
+import { DEFAULT_PATH_POLICY, type DataplaneConfig, type HttpListener, type HttpsListener, type PathPolicy, type PublishedConfig, type RuleAction, type Cluster } from '../api-types/dataplane-config.ts';
 import { resolveLimits, type ResolvedLimits } from '../api-types/limits.ts';
 import { WeightedPicker } from './balancer.ts';
-import { compileCors, type CompiledCors } from './filters/cors.ts';
-import { compileHeaderModifier, type CompiledHeaderModifier } from './filters/headers.ts';
+import { compileBackendStages, compileRuleStages, type BackendStages, type RuleStages } from './filters/index.ts';
 import { HostTable } from './hostnames.ts';
 import { PathTable } from './router.ts';
 import type { DataplaneMetrics, RequestStats } from './telemetry/metrics.ts';
@@ -34,17 +33,9 @@ export interface CompiledCluster {
 export interface CompiledBackend {
   /** Undefined when the backendRef is invalid: its share of requests is answered 500. */
   readonly cluster: CompiledCluster | undefined;
-  readonly requestHeaders: CompiledHeaderModifier | undefined;
-  readonly responseHeaders: CompiledHeaderModifier | undefined;
-  /** The URL rewrite for requests sent to this backend: its own, else the rule's, field by field. */
-  readonly rewriteHost: string | undefined;
-  readonly rewritePath: PathModifier | undefined;
+  /** The filters' stages for requests sent to this backend (rule and backendRef settings combined). */
+  readonly stages: BackendStages;
   readonly stats: RequestStats;
-}
-
-export interface CompiledMirror {
-  readonly cluster: CompiledCluster;
-  readonly percent: number;
 }
 
 export interface CompiledRetry {
@@ -59,11 +50,8 @@ export interface CompiledAction {
   readonly id: string;
   readonly route: string;
   readonly directStatus: number | undefined;
-  readonly cors: CompiledCors | undefined;
-  readonly redirect: RequestRedirect | undefined;
-  readonly requestHeaders: CompiledHeaderModifier | undefined;
-  readonly responseHeaders: CompiledHeaderModifier | undefined;
-  readonly mirrors: readonly CompiledMirror[];
+  /** The filters' rule-level stages: local answers (CORS preflight, redirect), copies (mirrors). */
+  readonly stages: RuleStages;
   readonly backends: WeightedPicker<CompiledBackend>;
   readonly requestTimeoutMs: number | undefined;
   readonly backendTimeoutMs: number | undefined;
@@ -248,27 +236,15 @@ function compileAction(action: RuleAction, clusters: ReadonlyMap<string, Compile
     weight: backend.weight,
     item: {
       cluster: backend.clusterId === undefined ? undefined : clusters.get(backend.clusterId),
-      requestHeaders: compileHeaderModifier(backend.requestHeaders),
-      responseHeaders: compileHeaderModifier(backend.responseHeaders),
-      rewriteHost: backend.urlRewrite?.hostname ?? action.urlRewrite?.hostname,
-      rewritePath: backend.urlRewrite?.path ?? action.urlRewrite?.path,
+      stages: compileBackendStages(action, backend),
       stats: metrics.stats(route, action.id, backend.clusterId ?? 'invalid'),
     },
   }));
-  const mirrors: CompiledMirror[] = [];
-  for (const mirror of action.mirrors) {
-    const cluster = clusters.get(mirror.clusterId);
-    if (cluster !== undefined && mirror.percent > 0) mirrors.push({ cluster, percent: mirror.percent });
-  }
   return {
     id: action.id,
     route,
     directStatus: action.directStatus,
-    cors: compileCors(action.cors),
-    redirect: action.redirect,
-    requestHeaders: compileHeaderModifier(action.requestHeaders),
-    responseHeaders: compileHeaderModifier(action.responseHeaders),
-    mirrors,
+    stages: compileRuleStages(action, { cluster: (id) => clusters.get(id) }),
     backends: new WeightedPicker(backends),
     requestTimeoutMs: positive(action.timeouts.requestMs),
     backendTimeoutMs: positive(action.timeouts.backendRequestMs),

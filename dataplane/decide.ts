@@ -11,10 +11,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CompiledAction, CompiledBackend, CompiledCluster, CompiledConfig, CompiledListener, RouteTarget } from './compile.ts';
-import { isPreflight, preflightHeaders } from './filters/cors.ts';
-import { addForwardingHeaders, applyHeaderModifier, endToEndRequestHeaders, type HeaderMap } from './filters/headers.ts';
-import { modifyPath } from './filters/paths.ts';
-import { redirectLocation } from './filters/redirect.ts';
+import { addForwardingHeaders, endToEndRequestHeaders, type HeaderMap } from './filters/headers.ts';
 import { validAuthorityHost } from './hostnames.ts';
 import { normalizePath } from './path-normalization.ts';
 import { resolveRoute } from './resolve.ts';
@@ -145,12 +142,13 @@ export function decide(config: CompiledConfig | undefined, req: RequestView, por
   if (target === undefined || listener === undefined) return local(404, notFound, { path });
   const action = target.action;
   const stats = action.localStats;
-  if (action.cors !== undefined && isPreflight(method, req.headers)) {
-    return local(200, stats, { headers: preflightHeaders(action.cors, req.headers) ?? {}, target, path });
-  }
-  if (action.redirect !== undefined) {
-    const location = redirectLocation(action.redirect, { scheme: listener.scheme, host, path, query, listenerPort: port }, target.prefix);
-    return local(action.redirect.statusCode, stats, { headers: { location, 'content-length': '0' }, target, path });
+  const answers = action.stages.answers;
+  if (answers.length > 0) {
+    const request = { method, headers: req.headers, scheme: listener.scheme, host, path, query, listenerPort: port, prefix: target.prefix };
+    for (const answer of answers) {
+      const reply = answer(request);
+      if (reply !== undefined) return local(reply.status, stats, { headers: reply.headers, target, path });
+    }
   }
   if (action.directStatus !== undefined) return local(action.directStatus, stats, { target, path });
   const backend = action.backends.pick();
@@ -158,7 +156,8 @@ export function decide(config: CompiledConfig | undefined, req: RequestView, por
   if (backend === undefined || cluster === undefined) return local(500, stats, { target, path });
   if (!cluster.supported) return local(500, backend.stats, { target, path });
 
-  const forwardedPath = backend.rewritePath === undefined ? path : modifyPath(path, backend.rewritePath, target.prefix);
+  let forwardedPath = path;
+  for (const rewrite of backend.stages.upstreamPath) forwardedPath = rewrite(forwardedPath, target.prefix);
   const upstreamPath = forwardedPath === rawPath ? url : mark === -1 ? forwardedPath : `${forwardedPath}?${query}`;
   const tls = connection.secure ? connection.tls : undefined;
   const xfcc = config.xfcc.headerValue(req.headers[XFCC_HEADER], tls?.client());
@@ -173,7 +172,7 @@ export function decide(config: CompiledConfig | undefined, req: RequestView, por
     method,
     path,
     upstreamPath,
-    headers: upstreamHeaders(req, config, listener.scheme, action, backend, xfcc),
+    headers: upstreamHeaders(req, config, listener.scheme, backend, xfcc),
   };
 }
 
@@ -181,10 +180,10 @@ const PSEUDO_HEADERS = [':method', ':path', ':scheme', ':authority', ':protocol'
 
 /**
  * Outgoing request headers for the chosen backend, after forwarding headers, the client
- * certificate header and modifiers. `xfcc` is the x-forwarded-client-cert value decided for the
+ * certificate header and the filters' stages (URL rewrite, header modifiers). `xfcc` is the x-forwarded-client-cert value decided for the
  * connection (undefined: none is sent, whatever the client sent).
  */
-function upstreamHeaders(req: RequestView, config: CompiledConfig, scheme: 'http' | 'https', action: CompiledAction, backend: CompiledBackend, xfcc: string | undefined): HeaderMap {
+function upstreamHeaders(req: RequestView, config: CompiledConfig, scheme: 'http' | 'https', backend: CompiledBackend, xfcc: string | undefined): HeaderMap {
   const headers = endToEndRequestHeaders(req.headers);
   if (req.httpVersionMajor === 2) {
     // HTTP/2 carries the target in pseudo-headers; the backend gets an ordinary Host.
@@ -195,8 +194,6 @@ function upstreamHeaders(req: RequestView, config: CompiledConfig, scheme: 'http
   if (xfcc !== undefined) headers[XFCC_HEADER] = xfcc;
   else if (headers[XFCC_HEADER] !== undefined) Reflect.deleteProperty(headers, XFCC_HEADER);
   addForwardingHeaders(headers, req.headers, { scheme, remoteAddress: req.socket?.remoteAddress, trusted: config.trustForwarded });
-  if (backend.rewriteHost !== undefined) headers.host = backend.rewriteHost;
-  if (action.requestHeaders !== undefined) applyHeaderModifier(headers, action.requestHeaders);
-  if (backend.requestHeaders !== undefined) applyHeaderModifier(headers, backend.requestHeaders);
+  for (const modify of backend.stages.requestHeaders) modify(headers);
   return headers;
 }

@@ -13,8 +13,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { CompiledAction, CompiledBackend, CompiledCluster, RouteTarget } from './compile.ts';
 import { decide, PLAIN_CONNECTION, type ConnectionView, type ForwardPlan, type LocalAnswer } from './decide.ts';
-import { addActualResponseHeaders } from './filters/cors.ts';
-import { applyHeaderModifier, stripResponseHopByHop, type HeaderMap } from './filters/headers.ts';
+import { stripResponseHopByHop, type HeaderMap } from './filters/headers.ts';
 import { isGrpcRequest, respondTrailersOnly, sendGrpcError } from './grpc/errors.ts';
 import type { ServerReply, ServerRequest } from './listeners.ts';
 import { localMessage, sendLocal } from './local-answers.ts';
@@ -60,35 +59,6 @@ function hasBody(req: ServerRequest): boolean {
   if (req.httpVersionMajor === 2) return !(req as Http2ServerRequest).stream.endAfterHeaders;
   const length = req.headers['content-length'];
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
-/** Discards a mirror's response and gives its endpoint slot back when the exchange ends. */
-class MirrorHandler implements Dispatcher.DispatchHandler {
-  private readonly upstream: Upstream;
-  private released = false;
-
-  constructor(upstream: Upstream) {
-    this.upstream = upstream;
-  }
-
-  // undici tells a new-style handler from a legacy one by these methods: all must exist.
-  onRequestStart(): void {}
-  onResponseStart(): void {}
-  onResponseData(): void {}
-
-  onResponseEnd(): void {
-    this.release();
-  }
-
-  onResponseError(): void {
-    this.release();
-  }
-
-  private release(): void {
-    if (this.released) return;
-    this.released = true;
-    this.upstream.release();
-  }
 }
 
 function hasAny(record: object): boolean {
@@ -162,7 +132,7 @@ class Exchange {
       // socket alive so we can still answer with an error status.
       this.body = req.pipe(new PassThrough());
     }
-    if (action.mirrors.length > 0) this.mirror(action, plan.headers);
+    if (action.stages.copies.length > 0) this.copy(action, plan.headers);
     this.retriesLeft = action.retry?.attempts ?? 0;
     if (action.requestTimeoutMs !== undefined) {
       this.requestTimer = setTimeout(this.onRequestTimeout, action.requestTimeoutMs);
@@ -170,28 +140,22 @@ class Exchange {
     this.send();
   }
 
-  private mirror(action: CompiledAction, headers: HeaderMap): void {
-    const now = performance.now();
-    for (const mirror of action.mirrors) {
-      if (mirror.percent < 100 && Math.random() * 100 >= mirror.percent) continue;
-      const upstream = mirror.cluster.supported ? mirror.cluster.endpoints.pick(undefined, now) : undefined;
-      // A mirror copy is the first thing to drop when the endpoint is full.
-      if (upstream === undefined || !upstream.tryAcquire()) continue;
-      let body: Readable | null = null;
-      if (this.body !== null) {
+  /** Hands the forwarded request to the filters that send copies of it (mirrors). */
+  private copy(action: CompiledAction, headers: HeaderMap): void {
+    const forwarded = {
+      method: this.method,
+      path: this.path,
+      headers,
+      body: (): Readable | null => {
+        if (this.body === null) return null;
         const copy = new PassThrough();
         copy.on('error', () => undefined);
         this.req.pipe(copy);
-        body = copy;
-      }
-      const handler = new MirrorHandler(upstream);
-      try {
-        upstream.pool.dispatch({ method: this.method, path: this.path, headers: { ...headers }, body }, handler);
-      } catch (error) {
-        handler.onResponseError();
-        this.proxy.log.debug({ err: error, cluster: mirror.cluster.id }, 'mirror dispatch failed');
-      }
-    }
+        return copy;
+      },
+      log: this.proxy.log,
+    };
+    for (const copy of action.stages.copies) copy(forwarded);
   }
 
   /** Starts an attempt on an endpoint not yet tried for this request. */
@@ -234,12 +198,8 @@ class Exchange {
       attempt.discarding = true;
       return true;
     }
-    const action = this.action as CompiledAction;
-    const backend = this.backend as CompiledBackend;
     stripResponseHopByHop(headers);
-    if (action.responseHeaders !== undefined) applyHeaderModifier(headers, action.responseHeaders);
-    if (backend.responseHeaders !== undefined) applyHeaderModifier(headers, backend.responseHeaders);
-    if (action.cors !== undefined) addActualResponseHeaders(action.cors, this.req.headers.origin, headers);
+    for (const modify of (this.backend as CompiledBackend).stages.responseHeaders) modify(headers, this.req.headers);
     if (headers['grpc-status'] !== undefined) {
       // gRPC puts grpc-status in the headers only in a trailers-only response: no body follows.
       respondTrailersOnly(this.res, status, headers);

@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { decide, type ForwardPlan } from './decide.ts';
 import { connectionOf, isConnectError } from './exchange.ts';
-import { applyHeaderModifier, stripResponseHopByHop, type HeaderMap } from './filters/headers.ts';
+import { stripResponseHopByHop, type HeaderMap } from './filters/headers.ts';
 import { localBody, reasonPhrase } from './local-answers.ts';
 import type { ProxyContext } from './proxy-context.ts';
 import type { RequestStats } from './telemetry/metrics.ts';
@@ -50,12 +50,11 @@ function refuse(socket: Duplex, status: number, headers: HeaderMap | undefined):
   socket.end(body);
 }
 
-/** The backend's response headers after hop-by-hop removal and the route's response modifiers. */
-function responseHeaders(plan: ForwardPlan, received: HeaderMap): HeaderMap {
+/** The backend's response headers after hop-by-hop removal and the filters' response stages. */
+function responseHeaders(plan: ForwardPlan, request: IncomingMessage, received: HeaderMap): HeaderMap {
   const headers = { ...received };
   stripResponseHopByHop(headers);
-  if (plan.action.responseHeaders !== undefined) applyHeaderModifier(headers, plan.action.responseHeaders);
-  if (plan.backend.responseHeaders !== undefined) applyHeaderModifier(headers, plan.backend.responseHeaders);
+  for (const modify of plan.backend.stages.responseHeaders) modify(headers, request.headers);
   return headers;
 }
 
@@ -119,7 +118,7 @@ export function proxyUpgrade(proxy: ProxyContext, req: IncomingMessage, socket: 
     // The backend declined the upgrade: pass its answer on and close.
     onResponseStart(_controller, statusCode, received, statusMessage) {
       answered = true;
-      const out = { ...responseHeaders(plan, received as HeaderMap), connection: 'close' };
+      const out = { ...responseHeaders(plan, req, received as HeaderMap), connection: 'close' };
       writeHead(socket, statusCode, statusMessage ?? reasonPhrase(statusCode), out);
       end(statusCode);
     },
@@ -132,7 +131,7 @@ export function proxyUpgrade(proxy: ProxyContext, req: IncomingMessage, socket: 
     onRequestUpgrade(_controller, statusCode, received, upstreamSocket) {
       answered = true;
       const upgrade = (received as HeaderMap).upgrade;
-      const out = { ...responseHeaders(plan, received as HeaderMap), connection: 'upgrade', upgrade: upgrade ?? 'websocket' };
+      const out = { ...responseHeaders(plan, req, received as HeaderMap), connection: 'upgrade', upgrade: upgrade ?? 'websocket' };
       // A tunnel lives while bytes flow either way; silent in both directions for the tunnel idle
       // timeout (not the HTTP idle timeout of the server it was accepted by), it is closed.
       const idle = (): void => {

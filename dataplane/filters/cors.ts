@@ -4,6 +4,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Cors } from '../../api-types/dataplane-config.ts';
+import type { DataplaneFilter } from './filter.ts';
 import type { HeaderMap } from './headers.ts';
 
 export interface CompiledCors {
@@ -90,3 +91,18 @@ export function addActualResponseHeaders(cors: CompiledCors, requestOrigin: stri
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
+
+export const cors: DataplaneFilter = {
+  type: 'CORS',
+  rule(action) {
+    const compiled = compileCors(action.cors);
+    if (compiled === undefined) return undefined;
+    // A preflight from an origin that is not allowed still gets its 200, without allow headers.
+    return { answer: (request) => (isPreflight(request.method, request.headers) ? { status: 200, headers: preflightHeaders(compiled, request.headers) ?? {} } : undefined) };
+  },
+  backend(action) {
+    const compiled = compileCors(action.cors);
+    if (compiled === undefined) return undefined;
+    return { responseHeaders: (headers, request) => { addActualResponseHeaders(compiled, request.origin, headers); } };
+  },
+};

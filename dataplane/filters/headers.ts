@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { HeaderModifier } from '../../api-types/dataplane-config.ts';
 
 export type HeaderMap = Record<string, string | string[]>;
 
@@ -98,27 +97,4 @@ export function addForwardingHeaders(out: HeaderMap, incoming: IncomingHttpHeade
     else out['x-forwarded-host'] = host;
   }
   if (!context.trusted || incoming['x-request-id'] === undefined) out['x-request-id'] = randomUUID();
-}
-
-export interface CompiledHeaderModifier {
-  readonly set: readonly (readonly [string, string])[];
-  readonly add: readonly (readonly [string, string])[];
-  readonly remove: readonly string[];
-}
-
-export function compileHeaderModifier(modifier: HeaderModifier | undefined): CompiledHeaderModifier | undefined {
-  if (modifier === undefined) return undefined;
-  if (modifier.set.length === 0 && modifier.add.length === 0 && modifier.remove.length === 0) return undefined;
-  const lower = (entry: { name: string; value: string }): readonly [string, string] => [entry.name.toLowerCase(), entry.value];
-  return { set: modifier.set.map(lower), add: modifier.add.map(lower), remove: modifier.remove.map((name) => name.toLowerCase()) };
-}
-
-/** Applies set, then add (as an extra header line), then remove. */
-export function applyHeaderModifier(headers: HeaderMap, modifier: CompiledHeaderModifier): void {
-  for (const [name, value] of modifier.set) headers[name] = value;
-  for (const [name, value] of modifier.add) {
-    const existing = headers[name];
-    headers[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-  }
-  for (const name of modifier.remove) Reflect.deleteProperty(headers, name);
 }

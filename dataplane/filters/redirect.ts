@@ -1,4 +1,5 @@
 import type { RequestRedirect } from '../../api-types/dataplane-config.ts';
+import type { DataplaneFilter } from './filter.ts';
 import { modifyPath } from './paths.ts';
 
 const WELL_KNOWN_PORT = { http: 80, https: 443 } as const;
@@ -30,3 +31,17 @@ export function redirectLocation(redirect: RequestRedirect, request: RedirectReq
 function formatHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
+
+export const requestRedirect: DataplaneFilter = {
+  type: 'RequestRedirect',
+  rule(action) {
+    const redirect = action.redirect;
+    if (redirect === undefined) return undefined;
+    return {
+      answer: (request) => ({
+        status: redirect.statusCode,
+        headers: { location: redirectLocation(redirect, { scheme: request.scheme, host: request.host, path: request.path, query: request.query, listenerPort: request.listenerPort }, request.prefix), 'content-length': '0' },
+      }),
+    };
+  },
+};

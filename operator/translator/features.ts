@@ -1,3 +1,5 @@
+import { FILTER_FEATURES } from './filters/index.ts';
+
 /**
  * The one list of Gateway API features Weir reports in `GatewayClass.status.supportedFeatures`.
  *
@@ -5,14 +7,14 @@
  * Not listed on purpose: GatewayStaticAddresses (Weir does not assign requested addresses),
  * GatewayListenerFilters (a listener with filters is not Accepted) and ClusterTrustBundle (not
  * watched; such CA refs are reported as an unsupported kind).
- * Keep the list sorted; `tests/golden/supported-features.yaml` pins it.
+ * Route filters declare their own features (`filters/`); the rest are listed here.
+ * `tests/golden/supported-features.yaml` pins the result.
  */
-export const SUPPORTED_FEATURES: readonly string[] = [
+const CORE_FEATURES: readonly string[] = [
   'BackendTLSPolicy',
   'BackendTLSPolicySANValidation',
   'GRPCRoute',
   'GRPCRouteNamedRouteRule',
-  'GRPCRouteRequestHeaderModifier',
   'Gateway',
   'GatewayAddressEmpty',
   'GatewayAddressRoutability',
@@ -26,32 +28,17 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'GatewayPort8080',
   'GatewayRouteHostnameIntersectionPrecedence',
   'HTTPRoute',
-  'HTTPRoute303RedirectStatusCode',
-  'HTTPRoute307RedirectStatusCode',
-  'HTTPRoute308RedirectStatusCode',
   'HTTPRouteBackendProtocolH2C',
   'HTTPRouteBackendProtocolWebSocket',
-  'HTTPRouteBackendRequestHeaderModification',
   'HTTPRouteBackendTimeout',
-  'HTTPRouteBackendURLRewrite',
-  'HTTPRouteCORS',
   'HTTPRouteDestinationPortMatching',
-  'HTTPRouteHostRewrite',
   'HTTPRouteMethodMatching',
   'HTTPRouteNamedRouteRule',
   'HTTPRouteParentRefPort',
-  'HTTPRoutePathRedirect',
-  'HTTPRoutePathRewrite',
-  'HTTPRoutePortRedirect',
   'HTTPRouteQueryParamMatching',
-  'HTTPRouteRequestMirror',
-  'HTTPRouteRequestMultipleMirrors',
-  'HTTPRouteRequestPercentageMirror',
   'HTTPRouteRequestTimeout',
-  'HTTPRouteResponseHeaderModification',
   'HTTPRouteRetryCodes',
   'HTTPRouteRetryConnectionError',
-  'HTTPRouteSchemeRedirect',
   'ListenerSet',
   'ReferenceGrant',
   'TCPRoute',
@@ -60,3 +47,5 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'TLSRouteModeTerminate',
   'UDPRoute',
 ];
+
+export const SUPPORTED_FEATURES: readonly string[] = [...new Set([...CORE_FEATURES, ...FILTER_FEATURES])].sort();

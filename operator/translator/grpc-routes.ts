@@ -6,7 +6,6 @@
 import type { HeaderMatch, PathMatch, RouteMatch } from '../../api-types/dataplane-config.ts';
 import type { Backends } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
-import { GRPC_ROUTE_FILTERS } from './filters.ts';
 import { checkPattern, readValueMatch } from './http-routes.ts';
 import type { GRPCRoute, GRPCRouteMatch } from '../../api-types/gateway-api/index.ts';
 import type { Entry } from './meta.ts';
@@ -21,7 +20,7 @@ export function translateGrpcRoute({ meta, object }: Entry<GRPCRoute>, backends:
   const { spec } = object;
   const hostnames = readHostnames(spec.hostnames);
   const rawRules = spec.rules ?? [{}];
-  const inputs = { routeKind: 'GRPCRoute', route: { kind: 'GRPCRoute', namespace: meta.namespace, name: meta.name }, meta, backends, use: 'grpc', allowedFilters: GRPC_ROUTE_FILTERS } as const;
+  const inputs = { routeKind: 'GRPCRoute', route: { kind: 'GRPCRoute', namespace: meta.namespace, name: meta.name }, meta, backends, use: 'grpc' } as const;
   const rules = rawRules.map((rule, index): TranslatedRule => {
     const matches = readMatches(rule.matches ?? []);
     if ('reason' in matches) return { action: undefined, matches: [], clusters: [], unusableServices: [], invalid: matches, refProblem: undefined };

@@ -3,7 +3,6 @@ import type { HeaderMatch, PathMatch, QueryParamMatch, RouteMatch } from '../../
 import { compileRouteRegex } from '../../api-types/route-regex.ts';
 import type { Backends } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
-import { HTTP_ROUTE_FILTERS } from './filters.ts';
 import type { HTTPRoute, HTTPRouteMatch, ValueMatch } from '../../api-types/gateway-api/index.ts';
 import type { Entry } from './meta.ts';
 import { describe } from './read.ts';
@@ -18,7 +17,7 @@ export function translateHttpRoute({ meta, object }: Entry<HTTPRoute>, backends:
   const { spec } = object;
   const hostnames = readHostnames(spec.hostnames);
   const rawRules = spec.rules ?? [{}];
-  const inputs = { routeKind: 'HTTPRoute', route: { kind: 'HTTPRoute', namespace: meta.namespace, name: meta.name }, meta, backends, use: 'http', allowedFilters: HTTP_ROUTE_FILTERS } as const;
+  const inputs = { routeKind: 'HTTPRoute', route: { kind: 'HTTPRoute', namespace: meta.namespace, name: meta.name }, meta, backends, use: 'http' } as const;
   const rules = rawRules.map((rule, index): TranslatedRule => {
     const matches = readMatches(rule.matches ?? []);
     if ('reason' in matches) return { action: undefined, matches: [], clusters: [], unusableServices: [], invalid: matches, refProblem: undefined };

@@ -6,11 +6,11 @@ import type { Retry, RouteMatch, RuleAction, SessionPersistence, WeightedBackend
 import type { BackendUse, Backends, ResolvedCluster } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
 import { parseDuration } from './durations.ts';
-import { BACKEND_REF_FILTERS, HTTP_BACKEND_REF_FILTERS, translateFilters, type FilterResult } from './filters.ts';
+import { translateFilters } from './filters/index.ts';
 import type { GRPCRouteRule, HTTPRouteRule, SessionPersistence as SessionPersistenceSpec } from '../../api-types/gateway-api/index.ts';
 import type { Meta } from './meta.ts';
 import { int, name } from './read.ts';
-import type { RouteKind } from './status.ts';
+import type { ProxyRouteKind } from './status.ts';
 
 export interface TranslatedRule {
   /** Undefined when the rule is dropped (see `invalid`). */
@@ -24,13 +24,12 @@ export interface TranslatedRule {
 }
 
 export interface RuleInputs {
-  readonly routeKind: RouteKind;
+  readonly routeKind: ProxyRouteKind;
   /** `RuleAction.route`, one object shared by the route's rules. */
   readonly route: RuleAction['route'];
   readonly meta: Meta;
   readonly backends: Backends;
   readonly use: BackendUse;
-  readonly allowedFilters: ReadonlySet<string>;
 }
 
 const MAX_WEIGHT = 1_000_000;
@@ -42,8 +41,8 @@ type RouteRule = HTTPRouteRule | GRPCRouteRule;
 
 export function translateRuleAction(rule: RouteRule, index: number, matches: readonly RouteMatch[], inputs: RuleInputs): TranslatedRule {
   const { routeKind, meta } = inputs;
-  const filterContext = { routeKind, namespace: meta.namespace, backends: inputs.backends, use: inputs.use, allowed: inputs.allowedFilters };
-  const filters = translateFilters(rule.filters, matches, filterContext);
+  const filterContext = { routeKind, namespace: meta.namespace, backends: inputs.backends, use: inputs.use, matches };
+  const filters = translateFilters(rule.filters, `${routeKind} rule`, filterContext);
   let refProblem = filters.refProblem;
   let invalid = filters.invalid;
   const clusters: ResolvedCluster[] = filters.clusters; // a fresh array: the mirrors' clusters, then the backends'
@@ -66,14 +65,11 @@ export function translateRuleAction(rule: RouteRule, index: number, matches: rea
     }
     const rawBackendFilters = ref.filters;
     if (rawBackendFilters !== undefined) {
-      const allowed = routeKind === 'HTTPRoute' ? HTTP_BACKEND_REF_FILTERS : BACKEND_REF_FILTERS;
-      const backendFilters: FilterResult = translateFilters(rawBackendFilters, matches, { ...filterContext, allowed });
+      const backendFilters = translateFilters(rawBackendFilters, `${routeKind} backendRef`, filterContext);
       invalid ??= backendFilters.invalid;
       refProblem ??= backendFilters.refProblem;
-      if (backendFilters.failClosed === true) delete backend.clusterId;
-      if (backendFilters.requestHeaders !== undefined) backend.requestHeaders = backendFilters.requestHeaders;
-      if (backendFilters.responseHeaders !== undefined) backend.responseHeaders = backendFilters.responseHeaders;
-      if (backendFilters.urlRewrite !== undefined) backend.urlRewrite = backendFilters.urlRewrite;
+      if (backendFilters.failClosed) delete backend.clusterId;
+      Object.assign(backend, backendFilters.fields);
     }
     backends.push(backend);
   }
@@ -94,15 +90,11 @@ export function translateRuleAction(rule: RouteRule, index: number, matches: rea
     timeouts: 'reason' in timeouts ? {} : timeouts,
   };
   if (ruleName !== undefined) action.ruleName = ruleName;
-  if (filters.redirect === undefined && (filters.failClosed === true || !backends.some((backend) => backend.clusterId !== undefined && backend.weight > 0))) {
+  if (!filters.answersLocally && (filters.failClosed || !backends.some((backend) => backend.clusterId !== undefined && backend.weight > 0))) {
     // No backend can take the request (none listed, all invalid, all weight 0): the spec's 500.
     action.directStatus = 500;
   }
-  if (filters.cors !== undefined) action.cors = filters.cors;
-  if (filters.redirect !== undefined) action.redirect = filters.redirect;
-  if (filters.requestHeaders !== undefined) action.requestHeaders = filters.requestHeaders;
-  if (filters.responseHeaders !== undefined) action.responseHeaders = filters.responseHeaders;
-  if (filters.urlRewrite !== undefined) action.urlRewrite = filters.urlRewrite;
+  Object.assign(action, filters.fields);
   if (retry !== undefined && !('reason' in retry)) action.retry = retry;
   if (session !== undefined && !('reason' in session)) action.sessionPersistence = session;
   return { action, matches, clusters, unusableServices, invalid: undefined, refProblem };

@@ -61,6 +61,8 @@ export interface PolicyStatusOut {
 }
 
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
+/** The route kinds whose rules proxy HTTP requests (rule actions, filters). */
+export type ProxyRouteKind = Extract<RouteKind, 'HTTPRoute' | 'GRPCRoute'>;
 
 interface StatusOf<K extends string, S> {
   readonly kind: K;

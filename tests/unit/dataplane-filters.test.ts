@@ -1,8 +1,12 @@
 import t from 'tap';
 import { addActualResponseHeaders, compileCors, isPreflight, preflightHeaders } from '../../dataplane/filters/cors.ts';
-import { addForwardingHeaders, applyHeaderModifier, compileHeaderModifier, endToEndRequestHeaders, stripResponseHopByHop, type HeaderMap } from '../../dataplane/filters/headers.ts';
+import { addForwardingHeaders, endToEndRequestHeaders, stripResponseHopByHop, type HeaderMap } from '../../dataplane/filters/headers.ts';
+import { applyHeaderModifier, compileHeaderModifier } from '../../dataplane/filters/header-modifiers.ts';
 import { replacePrefix } from '../../dataplane/filters/paths.ts';
 import { redirectLocation } from '../../dataplane/filters/redirect.ts';
+import { compileBackendStages, compileRuleStages, DATAPLANE_FILTERS, type FilterRequest } from '../../dataplane/filters/index.ts';
+import type { HeaderModifier, RuleAction, WeightedBackend } from '../../api-types/dataplane-config.ts';
+import { ROUTE_FILTERS } from '../../operator/translator/filters/index.ts';
 
 t.test('prefix replacement works on segment boundaries', (t) => {
   t.equal(replacePrefix('/foo/x', '/foo', '/bar'), '/bar/x');
@@ -97,5 +101,59 @@ t.test('CORS: preflight answers and actual-request headers', (t) => {
   const answer = preflightHeaders(wildcard, { origin: 'https://any.org:123', 'access-control-request-method': 'PUT' })!;
   t.equal(answer['access-control-allow-methods'], '*');
   t.equal(answer['access-control-allow-credentials'], undefined);
+  t.end();
+});
+
+const modifier = (name: string, value: string): HeaderModifier => ({ set: [{ name, value }], add: [], remove: [] });
+const baseAction: RuleAction = { id: 'HTTPRoute/ns/r/rule/0', route: { kind: 'HTTPRoute', namespace: 'ns', name: 'r' }, mirrors: [], backends: [], timeouts: {} };
+
+t.test('backend stages combine the rule and the backendRef in the registry order', (t) => {
+  const action: RuleAction = {
+    ...baseAction,
+    requestHeaders: modifier('x-who', 'rule'),
+    responseHeaders: modifier('x-resp', 'rule'),
+    urlRewrite: { hostname: 'rule.example', path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/rule' } },
+    cors: { allowOrigins: ['https://a.example'], allowMethods: [], allowHeaders: [], exposeHeaders: [], allowCredentials: false, maxAgeSeconds: 5 },
+  };
+  const backend: WeightedBackend = { weight: 1, clusterId: 'c', requestHeaders: modifier('x-who', 'backend'), urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/full' } } };
+  const stages = compileBackendStages(action, backend);
+  // The backendRef's path wins over the rule's; the rule's hostname stays (field by field).
+  t.same(stages.upstreamPath.map((rewrite) => rewrite('/a/b', '/a')), ['/full']);
+  const headers: HeaderMap = { host: 'client.example' };
+  for (const modify of stages.requestHeaders) modify(headers);
+  t.same(headers, { host: 'rule.example', 'x-who': 'backend' }, 'rewrite first, then the rule modifier, then the backendRef one');
+  const response: HeaderMap = {};
+  for (const modify of stages.responseHeaders) modify(response, { origin: 'https://a.example' });
+  t.same(response, { 'x-resp': 'rule', 'access-control-allow-origin': 'https://a.example', vary: 'Origin' }, 'modifiers, then CORS');
+  t.same(compileBackendStages(baseAction, { weight: 1 }), { upstreamPath: [], requestHeaders: [], responseHeaders: [] }, 'no filter, no stage');
+  t.end();
+});
+
+t.test('rule stages answer a CORS preflight before a redirect', (t) => {
+  const action: RuleAction = {
+    ...baseAction,
+    redirect: { statusCode: 301, scheme: 'https' },
+    cors: { allowOrigins: ['*'], allowMethods: ['GET'], allowHeaders: [], exposeHeaders: [], allowCredentials: false, maxAgeSeconds: 5 },
+  };
+  const stages = compileRuleStages(action, { cluster: () => undefined });
+  t.equal(stages.copies.length, 0, 'mirrors to unknown clusters are dropped');
+  const request = { method: 'OPTIONS', headers: { origin: 'https://x.example', 'access-control-request-method': 'GET' }, scheme: 'http', host: 'h.example', path: '/p', query: 'q=1', listenerPort: 80, prefix: undefined } as const;
+  const answer = (req: FilterRequest): number | undefined => {
+    for (const stage of stages.answers) {
+      const reply = stage(req);
+      if (reply !== undefined) return reply.status;
+    }
+    return undefined;
+  };
+  t.equal(answer(request), 200);
+  t.equal(answer({ ...request, method: 'GET' }), 301);
+  t.end();
+});
+
+t.test('every translator filter that reaches the contract has a dataplane half', (t) => {
+  const dataplane = new Set(DATAPLANE_FILTERS.map((filter) => filter.type));
+  // ExtensionRef only ever becomes a 500 (directStatus): nothing for the dataplane to run.
+  const translated = ROUTE_FILTERS.map((filter) => filter.type).filter((type) => type !== 'ExtensionRef');
+  t.same([...translated].sort(), [...dataplane].sort());
   t.end();
 });

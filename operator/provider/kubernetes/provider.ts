@@ -7,9 +7,9 @@
  * 2. The SDK watches start (they deliver the current state as ADDED events, then changes).
  * 3. A full LIST per kind is reconciled into the store (ObjectStore.reconcileKind), which
  *    removes anything deleted while no watch was running.
- * Afterwards a kind is relisted whenever the SDK restarts its watch (after the server ended
- * it, or after an error: sdk-watcher.ts keeps the SDK from ending the process then), and every
- * kind periodically (`resyncMs`) as a safety net.
+ * Afterwards a kind is relisted whenever its watch has been restarted (after the server ended
+ * it, or after an error, which sdk-watcher.ts restarts instead of ending the process as the
+ * SDK's own loop does), and every kind periodically (`resyncMs`) as a safety net.
  */
 import type { ObjectStore } from '../../store/object-store.ts';
 import type { SnapshotKind } from '../../store/snapshot.ts';
@@ -17,7 +17,7 @@ import { httpStatus, type OperatorKubeClients } from './clients.ts';
 import { RESOURCE_KINDS, type ResourceKind } from '../../kinds.ts';
 import { ProviderAdmission } from '../admission.ts';
 import { listAll } from './lister.ts';
-import { SdkWatcher, type WatchLog } from './sdk-watcher.ts';
+import { SdkWatcher, type SdkWatcherOptions, type WatchLog } from './sdk-watcher.ts';
 
 export interface KubernetesProviderOptions {
   readonly clients: OperatorKubeClients;
@@ -26,6 +26,8 @@ export interface KubernetesProviderOptions {
   readonly kinds?: readonly ResourceKind[];
   /** Full relist period (default 5 minutes). */
   readonly resyncMs?: number;
+  /** Where the watches connect and how long each may last (default: the SDK's kubeconfig, no limit). */
+  readonly watch?: Pick<SdkWatcherOptions, 'kubeconfigPath' | 'watchTimeoutSeconds'>;
 }
 
 export class KubernetesProvider {
@@ -38,6 +40,7 @@ export class KubernetesProvider {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #watchErrors = 0;
+  #watchRestarts = 0;
 
   constructor(options: KubernetesProviderOptions) {
     this.#options = options;
@@ -53,12 +56,16 @@ export class KubernetesProvider {
       else log.warn(`${resource.plural}.${resource.group || 'core'}/${resource.version} is not served by the API server (CRD not installed?); not watching ${resource.kind}`);
     }
     this.#watcher = new SdkWatcher({
+      ...this.#options.watch,
       store: this.#options.store,
       admission: this.#admission,
       kinds: this.#kinds,
       log,
-      onRestart: (kind) => { this.relist(kind); },
-      onWatchError: (id) => { this.#watchErrors++; this.#options.log.debug(`watch ${id} failed; the SDK restarts it and the restart is relisted`); },
+      onRestart: (kind) => {
+        this.#watchRestarts++;
+        this.relist(kind);
+      },
+      onWatchError: (id) => { this.#watchErrors++; this.#options.log.debug(`watch ${id} failed; it is restarted and the restart is relisted`); },
     });
     await this.#watcher.start();
     await Promise.all(this.#kinds.map((resource) => this.#relistNow(resource)));
@@ -69,9 +76,14 @@ export class KubernetesProvider {
     this.#timer.unref();
   }
 
-  /** Watch failures the SDK recovered from since start (it restarts the watch). */
+  /** Watch failures recovered from since start (each watch is restarted). */
   get watchErrors(): number {
     return this.#watchErrors;
+  }
+
+  /** Watches restarted (after the server ended them or after a failure) and relisted since start. */
+  get watchRestarts(): number {
+    return this.#watchRestarts;
   }
 
   stop(): void {
