@@ -133,14 +133,18 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
                 { name: 'REDIS_URL', value: settings.redisUrl },
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'WEIR_ADMIN_PORT', value: String(adminPort) },
-                { name: 'WEIR_SHUTDOWN_DELAY_MS', value: '5000' },
+                // Long enough for kube-proxy and load balancers to stop sending new connections
+                // after the pod turns terminating, even on a busy node (5 s lost connections here).
+                { name: 'WEIR_SHUTDOWN_DELAY_MS', value: '10000' },
                 { name: 'WEIR_DRAIN_TIMEOUT_MS', value: '30000' },
               ],
               ports: [
                 ...ports.map(({ name: portName, port, protocol }) => ({ name: portName, containerPort: port, protocol })),
                 { name: 'admin', containerPort: adminPort, protocol: 'TCP' },
               ],
-              readinessProbe: { httpGet: { path: '/readyz', port: adminPort }, periodSeconds: 2, failureThreshold: 2 },
+              // A slow answer on a saturated node is not an unready gateway: the default 1 s timeout
+              // took serving pods out of rotation while new pods started beside them.
+              readinessProbe: { httpGet: { path: '/readyz', port: adminPort }, periodSeconds: 2, timeoutSeconds: 5, failureThreshold: 3 },
               ...resources,
               securityContext: { allowPrivilegeEscalation: false },
             },
