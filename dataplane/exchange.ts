@@ -185,7 +185,7 @@ class Exchange {
     const timeout = (this.action as CompiledAction).backendTimeoutMs;
     if (timeout !== undefined) attempt.timer = setTimeout(() => { attempt.abort(new ProxyAbort('backend-timeout')); }, timeout);
     try {
-      upstream.pool.dispatch({ method: this.method, path: this.path, headers, body: this.body }, attempt);
+      upstream.dispatch({ method: this.method, path: this.path, headers, body: this.body }, attempt);
     } catch (error) {
       this.attemptFailed(attempt, error as Error);
     }

@@ -154,7 +154,7 @@ export function proxyUpgrade(proxy: ProxyContext, req: IncomingMessage, socket: 
     },
   };
   try {
-    upstream.pool.dispatch({ method: plan.method, path: plan.upstreamPath, headers: plan.headers, upgrade: 'websocket', body: null }, handler);
+    upstream.dispatch({ method: plan.method, path: plan.upstreamPath, headers: plan.headers, upgrade: 'websocket', body: null }, handler);
   } catch (error) {
     fail(error as Error);
   }

@@ -7,7 +7,7 @@
  * so requests still running on the previous config can finish (and retry) on them.
  */
 import type { ConnectionOptions } from 'node:tls';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 
 /** HTTP/1.1 or h2c in the clear; over TLS, HTTP/1.1 (`https1`) or HTTP/2 negotiated by ALPN (`h2`). */
 export type WireProtocol = 'http1' | 'h2c' | 'https1' | 'h2';
@@ -43,6 +43,8 @@ export class Upstream {
   readonly origin: string;
   readonly protocol: WireProtocol;
   readonly pool: Pool;
+  /** The SNI name towards a TLS backend (the policy's hostname); undefined in the clear. */
+  private readonly servername: string | undefined;
   /** `performance.now()` until which the endpoint is skipped; 0 when healthy. */
   ejectedUntil = 0;
   retireTimer: NodeJS.Timeout | undefined;
@@ -60,6 +62,7 @@ export class Upstream {
     this.capacity = caps.maxConnections * (http2 ? HTTP2_STREAMS_PER_CONNECTION : 1) + caps.maxPending;
     const secure = protocol === 'https1' || protocol === 'h2';
     if (secure && tls === undefined) throw new Error(`${protocol} upstream ${address}:${port} needs TLS settings`);
+    this.servername = secure && typeof tls?.options.servername === 'string' ? tls.options.servername : undefined;
     this.origin = `${secure ? 'https' : 'http'}://${address.includes(':') ? `[${address}]` : address}:${port}`;
     this.pool = new Pool(this.origin, {
       connectTimeout: options.connectTimeoutMs,
@@ -70,6 +73,17 @@ export class Upstream {
       // Pool builds its connector from the top-level `useH2c`; its clients read `h2Options`.
       ...(protocol === 'h2c' ? { allowH2: true, useH2c: true, h2Options: { useH2c: true } } : { allowH2: protocol === 'h2' }),
     });
+  }
+
+  /**
+   * Sends one request to the endpoint. undici otherwise derives each request's SNI from its Host
+   * header, which would override the configured name (and reconnect whenever the Host differs).
+   */
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    if (this.servername === undefined) return this.pool.dispatch(options, handler);
+    // undici's Request reads `servername` from the dispatch options; its typings omit it.
+    const withServername: Dispatcher.DispatchOptions & { servername: string } = { ...options, servername: this.servername };
+    return this.pool.dispatch(withServername, handler);
   }
 
   /**

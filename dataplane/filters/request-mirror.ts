@@ -56,7 +56,7 @@ export const requestMirror: DataplaneFilter = {
           if (upstream === undefined || !upstream.tryAcquire()) continue;
           const handler = new MirrorHandler(upstream);
           try {
-            upstream.pool.dispatch({ method: request.method, path: request.path, headers: { ...request.headers }, body: request.body() }, handler);
+            upstream.dispatch({ method: request.method, path: request.path, headers: { ...request.headers }, body: request.body() }, handler);
           } catch (error) {
             handler.onResponseError();
             request.log.debug({ err: error, cluster: mirror.cluster.id }, 'mirror dispatch failed');

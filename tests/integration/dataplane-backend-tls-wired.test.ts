@@ -19,10 +19,11 @@ const gatewayCa = await createCertificateAuthority({ commonName: 'gateway-client
 const backendCert = await backendCa.issueServer({ commonName: 'backend', dnsNames: ['backend.example.test'], uris: ['spiffe://test/backend'] });
 const gatewayClient = await gatewayCa.issueClient({ commonName: 'weir-gateway' });
 
-/** What the backends answer: who connected (the client certificate's CN) and over which HTTP version. */
+/** What the backends answer: who connected (the client certificate's CN), the SNI name asked for, and the HTTP version. */
 function describe(socket: unknown, httpVersion: string): string {
-  const peer = (socket as Partial<TLSSocket> | undefined)?.getPeerX509Certificate?.();
-  return JSON.stringify({ client: peer?.subject ?? null, version: httpVersion });
+  const tlsSocket = socket as Partial<TLSSocket> | undefined;
+  const peer = tlsSocket?.getPeerX509Certificate?.();
+  return JSON.stringify({ client: peer?.subject ?? null, sni: tlsSocket?.servername ?? null, version: httpVersion });
 }
 
 async function listen(server: import('node:net').Server): Promise<number> {
@@ -82,10 +83,12 @@ t.test('backend TLS: validation, SNI, SANs, client certificate, h2', async (t) =
 
   const ok = await get(port, '/ok', { host: 'gw.example.test' });
   t.equal(ok.status, 200);
-  t.same(JSON.parse(ok.text), { client: 'CN=weir-gateway', version: '1.1' }, 'mTLS to the backend with the gateway certificate');
+  t.same(JSON.parse(ok.text), { client: 'CN=weir-gateway', sni: 'backend.example.test', version: '1.1' }, 'mTLS to the backend with the gateway certificate, SNI from the policy');
+  const otherHost = await get(port, '/ok', { host: 'other-host.example.test' });
+  t.equal((JSON.parse(otherHost.text) as { sni: string }).sni, 'backend.example.test', "the SNI is the policy's hostname whatever the request's Host");
   const h2 = await get(port, '/h2', { host: 'gw.example.test' });
   t.equal(h2.status, 200);
-  t.same(JSON.parse(h2.text), { client: 'CN=weir-gateway', version: '2.0' }, 'HTTP/2 over TLS (ALPN h2)');
+  t.same(JSON.parse(h2.text), { client: 'CN=weir-gateway', sni: 'backend.example.test', version: '2.0' }, 'HTTP/2 over TLS (ALPN h2)');
   t.equal((await get(port, '/san-uri', { host: 'gw.example.test' })).status, 200, 'URI SAN accepted');
   t.equal((await get(port, '/san-mismatch', { host: 'gw.example.test' })).status, 502, 'no listed SAN on the certificate');
   t.equal((await get(port, '/wrong-hostname', { host: 'gw.example.test' })).status, 502, 'certificate does not match the hostname');
