@@ -138,10 +138,9 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
                 { name: 'WEIR_SHUTDOWN_DELAY_MS', value: '10000' },
                 { name: 'WEIR_DRAIN_TIMEOUT_MS', value: '30000' },
               ],
-              ports: [
-                ...ports.map(({ name: portName, port, protocol }) => ({ name: portName, containerPort: port, protocol })),
-                { name: 'admin', containerPort: adminPort, protocol: 'TCP' },
-              ],
+              // Listener ports are not declared here: the Service targets them by number, and a
+              // pod template naming them would roll every dataplane pod when a listener changes.
+              ports: [{ name: 'admin', containerPort: adminPort, protocol: 'TCP' }],
               // A slow answer on a saturated node is not an unready gateway: the default 1 s timeout
               // took serving pods out of rotation while new pods started beside them.
               readinessProbe: { httpGet: { path: '/readyz', port: adminPort }, periodSeconds: 2, timeoutSeconds: 5, failureThreshold: 3 },

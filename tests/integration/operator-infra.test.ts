@@ -108,27 +108,31 @@ spec:
     return gw.status?.addresses?.[0]?.value === service.spec?.clusterIP;
   });
 
-  // The user scales; a later change to the Gateway updates the Deployment but not replicas.
+  // The user scales; a new listener changes the Service only (no rollout of the pods), and a
+  // later infrastructure change updates the Deployment but not replicas.
   const scaled = await k.kubectl(['scale', 'deployment', 'weir-edge', `--namespace=${ns}`, '--replicas=5']);
   t.equal(scaled.exitCode, 0, scaled.stderr);
-  await apply(k, `apiVersion: gateway.networking.k8s.io/v1
+  const gatewayWith = (team: string): string => `apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: { name: edge, namespace: ${ns} }
 spec:
   gatewayClassName: ${setup.className}
   infrastructure:
-    labels: { team: shop }
+    labels: { team: ${team} }
     annotations: { example.com/owner: shop-team }
     parametersRef: { group: gateway.weir.dev, kind: WeirParameters, name: big }
   listeners:
     - { name: http, protocol: HTTP, port: 80 }
     - { name: alt, protocol: HTTP, port: 8080 }
-`);
+`;
+  const beforeListener = await k.apps.readNamespacedDeployment({ name: 'weir-edge', namespace: ns });
+  await apply(k, gatewayWith('shop'));
   await until('the Service to get the new port', async () => (await k.core.readNamespacedService({ name: 'weir-edge', namespace: ns })).spec?.ports?.length === 2);
-  await until('the Deployment to get the new port', async () => {
-    const updated = await k.apps.readNamespacedDeployment({ name: 'weir-edge', namespace: ns });
-    return updated.spec?.template.spec?.containers[0]?.ports?.some((port) => port.containerPort === 8080) === true;
-  });
+  const afterListener = await k.apps.readNamespacedDeployment({ name: 'weir-edge', namespace: ns });
+  t.same(afterListener.spec?.template.spec?.containers[0]?.ports?.map((port) => port.name), ['admin'], 'listener ports are not in the pod template');
+  t.equal(afterListener.metadata?.generation, beforeListener.metadata?.generation, 'a new listener did not change the Deployment (no rollout)');
+  await apply(k, gatewayWith('checkout'));
+  await until('the Deployment to get the new label', async () => (await k.apps.readNamespacedDeployment({ name: 'weir-edge', namespace: ns })).metadata?.labels?.team === 'checkout');
   const after = await k.apps.readNamespacedDeployment({ name: 'weir-edge', namespace: ns });
   t.equal(after.spec?.replicas, 5, 'kubectl scale was not reverted');
 
