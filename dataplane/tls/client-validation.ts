@@ -79,6 +79,11 @@ export function acceptSecureConnection(socket: TLSSocket, port: PortCertificates
   const selection = connections.get(socket)?.selection ?? port.select(typeof socket.servername === 'string' ? socket.servername : undefined);
   const mode = selection.listener.validation;
   const verified = mode !== undefined && socket.authorized;
+  // A client certificate whose signature failed to verify (an issuer with a trusted CA's name
+  // but another key) leaves OpenSSL's error on the thread's queue, and Node's next read of the
+  // socket then fails with it (ERR_SSL_INVALID_PADDING): the AllowInsecureFallback connection
+  // is reset. Reading the peer certificate through node:crypto clears that queue.
+  if (mode !== undefined && !socket.authorized) socket.getPeerX509Certificate();
   // A handshake begun before a swap that changed this listener's validation was made with the
   // old settings (perhaps without asking for a certificate): the client must start again.
   if ((mode === 'AllowValidOnly' && !verified) || !port.hasListener(selection.listener)) {

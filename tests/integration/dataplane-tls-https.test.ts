@@ -17,7 +17,9 @@ import { XfccPolicy } from '../../dataplane/tls/xfcc.ts';
 import { createCertificateAuthority, createSelfSignedCertificate, type IssuedCertificate } from '../harness/pki.ts';
 
 const ca = await createCertificateAuthority({ commonName: 'https-test-ca' });
-const clientCa = await createCertificateAuthority({ commonName: 'client-ca' });
+const clientCa = await createCertificateAuthority({ commonName: 'client-ca', keyAlgorithm: 'rsa-2048' });
+/** Same name as the trusted client CA, another key: OpenSSL finds it by name and the signature fails. */
+const impostorCa = await createCertificateAuthority({ commonName: 'client-ca', keyAlgorithm: 'rsa-2048' });
 const otherCa = await createCertificateAuthority({ commonName: 'other-ca' });
 
 function material(cert: IssuedCertificate, dnsNames: string[]): Certificate {
@@ -31,6 +33,7 @@ const defaultCert = await ca.issueServer({ commonName: 'default', dnsNames: ['de
 const rotatedCert = await ca.issueServer({ commonName: 'exact-rotated', dnsNames: ['a.example.test'] });
 const goodClient = await clientCa.issueClient({ commonName: 'alice', organizations: ['Acme'], uris: ['spiffe://acme/alice'], dnsNames: ['alice.acme.test'] });
 const strangerClient = await otherCa.issueClient({ commonName: 'mallory' });
+const impostorClient = await impostorCa.issueClient({ commonName: 'alice', organizations: ['Acme'] });
 const selfSigned = await createSelfSignedCertificate({ commonName: 'selfie', usage: 'client' });
 
 const certificates: Certificate[] = [
@@ -186,6 +189,7 @@ t.test('AllowValidOnly: no connection without a valid client certificate', async
   await t.rejects(http1get(p, 'a.example.test'), 'no certificate');
   await t.rejects(http1get(p, 'a.example.test', {}, clientOf(strangerClient)), 'certificate from another CA');
   await t.rejects(http1get(p, 'a.example.test', {}, clientOf(selfSigned)), 'self-signed certificate');
+  await t.rejects(http1get(p, 'a.example.test', {}, clientOf(impostorClient)), "certificate from a CA with the trusted CA's name but another key");
 });
 
 t.test('AllowInsecureFallback: connection allowed, identity only when valid; forged XFCC stripped', async (t) => {
@@ -193,6 +197,12 @@ t.test('AllowInsecureFallback: connection allowed, identity only when valid; for
   const forged = { 'x-forwarded-client-cert': 'By=spiffe://evil;Hash=00;Subject="CN=admin"' };
   t.same(answer((await http1get(p, 'a.example.test', forged)).body).xfcc, null, 'no certificate: header removed');
   t.same(answer((await http1get(p, 'a.example.test', forged, clientOf(strangerClient))).body).xfcc, null, 'invalid certificate: no identity');
+  const impostor = await http1get(p, 'a.example.test', forged, clientOf(impostorClient));
+  t.equal(impostor.status, 200, "a certificate whose issuer has the CA's name but not its key: served, as fallback says");
+  t.same(answer(impostor.body).xfcc, null, '… without an identity');
+  const impostorSession = await h2(p, 'a.example.test', clientOf(impostorClient));
+  t.equal((await h2get(impostorSession, 'a.example.test')).status, 200, 'the same over HTTP/2');
+  impostorSession.close();
   const good = answer((await http1get(p, 'a.example.test', forged, clientOf(goodClient))).body);
   t.equal(good.xfcc, `By=spiffe://weir/gw;Hash=${goodClient.x509.fingerprint256.replaceAll(':', '').toLowerCase()};Subject="CN=alice,O=Acme";URI=spiffe://acme/alice;DNS=alice.acme.test`);
   const session = await h2(p, 'a.example.test', clientOf(goodClient));
