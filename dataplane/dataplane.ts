@@ -63,9 +63,10 @@ export class Dataplane {
       redisUrl: options.redisUrl,
       gateway: options.gateway,
       podName: options.podName,
-      apply: async (published) => { await this.runtime.apply(published); },
+      apply: async (published, progress) => { await this.runtime.apply(published, progress); },
       log: options.log,
       metrics: this.metrics,
+      tracer: options.tracing?.tracer,
       ...options.subscriber,
     });
   }

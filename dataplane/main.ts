@@ -34,6 +34,11 @@ try {
   });
   const gateway = env.gateway('WEIR_GATEWAY');
   const podName = env.optional('POD_NAME') ?? hostname();
+  const tracing = tracingFromEnv(process.env, {
+    serviceName: 'weir-dataplane',
+    attributes: { 'service.instance.id': podName, 'k8s.pod.name': podName, 'weir.gateway': gatewayId(gateway) },
+    onDropped: (count, reason) => { dataplane?.metrics.spansDropped.labels({ reason }).inc(count); },
+  });
   dataplane = await Dataplane.start({
     redisUrl: env.required('REDIS_URL'),
     gateway,
@@ -42,7 +47,7 @@ try {
     listenHost: env.optional('WEIR_LISTEN_HOST') ?? '0.0.0.0',
     adminHost: env.optional('WEIR_ADMIN_HOST') ?? '0.0.0.0',
     adminPort: env.integer('WEIR_ADMIN_PORT', 9090),
-    tracing: tracingFromEnv(process.env, { 'service.instance.id': podName, 'weir.gateway': gatewayId(gateway) }),
+    tracing,
     processMetrics: true,
     shutdownDelayMs,
     drainTimeoutMs,
