@@ -37,7 +37,6 @@ try {
   const tracing = tracingFromEnv(process.env, {
     serviceName: 'weir-dataplane',
     attributes: { 'service.instance.id': podName, 'k8s.pod.name': podName, 'weir.gateway': gatewayId(gateway) },
-    onDropped: (count, reason) => { dataplane?.metrics.spansDropped.labels({ reason }).inc(count); },
   });
   dataplane = await Dataplane.start({
     redisUrl: env.required('REDIS_URL'),
@@ -47,7 +46,7 @@ try {
     listenHost: env.optional('WEIR_LISTEN_HOST') ?? '0.0.0.0',
     adminHost: env.optional('WEIR_ADMIN_HOST') ?? '0.0.0.0',
     adminPort: env.integer('WEIR_ADMIN_PORT', 9090),
-    tracing,
+    ...(tracing === undefined ? {} : { tracing }),
     processMetrics: true,
     shutdownDelayMs,
     drainTimeoutMs,

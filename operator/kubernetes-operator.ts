@@ -79,6 +79,7 @@ export class KubernetesOperator {
       traces: options.tracing === undefined ? undefined : new ConfigTraces(options.tracing.tracer),
     });
     this.#tracing = options.tracing;
+    options.tracing?.onDropped((count, reason) => { options.metrics?.spansDropped.labels({ reason }).inc(count); });
     this.elector = new LeaderElector({
       customObjects: clients.customObjects,
       namespace: options.leaseNamespace ?? 'weir-system',

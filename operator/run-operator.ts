@@ -37,7 +37,6 @@ export async function runOperator(): Promise<void> {
     const tracing = tracingFromEnv(process.env, {
       serviceName: 'weir-operator',
       attributes: { 'service.instance.id': identity, 'k8s.pod.name': identity },
-      onDropped: (count, reason) => { metrics.spansDropped.labels({ reason }).inc(count); },
     });
     const operator = new KubernetesOperator({
       redisUrl,

@@ -75,7 +75,6 @@ export interface TracingOptions {
   readonly sampler?: Sampler;
   /** Without it, a given `exporter` gets each span as it ends (tests); otherwise batched. */
   readonly batch?: BatchSettings;
-  readonly onDropped?: (count: number, reason: DropReason) => void;
 }
 
 export class Tracing {
@@ -85,11 +84,21 @@ export class Tracing {
   private readonly sampler: GatewaySampler;
   private readonly propagator = new W3CTraceContextPropagator();
   private policy: RequestTracingPolicy = DEFAULT_REQUEST_TRACING;
+  private readonly dropListeners = new Set<(count: number, reason: DropReason) => void>();
 
   constructor(options: TracingOptions) {
     this.sampler = new GatewaySampler(options.sampler ?? new ParentBasedSampler({ root: new AlwaysOnSampler() }));
-    this.provider = createTracerProvider({ ...options, sampler: this.sampler });
+    this.provider = createTracerProvider({
+      ...options,
+      sampler: this.sampler,
+      onDropped: (count, reason) => { for (const listener of this.dropListeners) listener(count, reason); },
+    });
     this.tracer = this.provider.getTracer('weir');
+  }
+
+  /** Tells `listener` about spans that never reach the collector (for a metric). */
+  onDropped(listener: (count: number, reason: DropReason) => void): void {
+    this.dropListeners.add(listener);
   }
 
   /** Applies a Gateway's settings (at config swap). */
@@ -135,19 +144,24 @@ export class Tracing {
     await this.provider.forceFlush();
   }
 
-  async shutdown(): Promise<void> {
-    await this.provider.shutdown();
+  /** Exports what is queued and stops; a collector that does not answer delays this by at most `timeoutMs`. */
+  async shutdown(timeoutMs = 2_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.provider.shutdown().catch(() => undefined),
+      new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
+    ]);
+    clearTimeout(timer);
   }
 }
 
 /** Tracing as the standard `OTEL_*` variables configure it, or undefined when it is off. */
-export function tracingFromEnv(env: NodeJS.ProcessEnv, options: { serviceName: string; attributes: Attributes; onDropped?: (count: number, reason: DropReason) => void }): Tracing | undefined {
+export function tracingFromEnv(env: NodeJS.ProcessEnv, options: { serviceName: string; attributes: Attributes }): Tracing | undefined {
   if (!tracingEnabled(env)) return undefined;
   return new Tracing({
     serviceName: env.OTEL_SERVICE_NAME ?? options.serviceName,
     attributes: options.attributes,
     sampler: samplerFromEnv(env),
     batch: batchSettingsFromEnv(env),
-    ...(options.onDropped === undefined ? {} : { onDropped: options.onDropped }),
   });
 }
