@@ -21,6 +21,7 @@ import { localMessage, sendLocal } from './local-answers.ts';
 import type { ProxyContext } from './proxy-context.ts';
 import type { RequestStats } from './telemetry/metrics.ts';
 import { Tracing, type Span } from './telemetry/tracing.ts';
+import { clientAttributes, serverAttributes, serverSpanName } from './telemetry/request-spans.ts';
 import { connectionTls, tlsSocketOf } from './tls/client-validation.ts';
 import type { Upstream } from './upstreams.ts';
 
@@ -65,29 +66,36 @@ function hasBody(req: ServerRequest): boolean {
 /** Discards a mirror's response and gives its endpoint slot back when the exchange ends. */
 class MirrorHandler implements Dispatcher.DispatchHandler {
   private readonly upstream: Upstream;
+  private readonly span: Span | undefined;
+  private status = 0;
   private released = false;
 
-  constructor(upstream: Upstream) {
+  constructor(upstream: Upstream, span: Span | undefined) {
     this.upstream = upstream;
+    this.span = span;
   }
 
   // undici tells a new-style handler from a legacy one by these methods: all must exist.
   onRequestStart(): void {}
-  onResponseStart(): void {}
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.status = statusCode;
+  }
+
   onResponseData(): void {}
 
   onResponseEnd(): void {
     this.release();
   }
 
-  onResponseError(): void {
-    this.release();
+  onResponseError(_controller?: Dispatcher.DispatchController, error?: Error): void {
+    this.release(error?.message ?? 'mirror failed');
   }
 
-  private release(): void {
+  private release(error?: string): void {
     if (this.released) return;
     this.released = true;
     this.upstream.release();
+    if (this.span !== undefined) Tracing.end(this.span, this.status, error);
   }
 }
 
@@ -116,6 +124,8 @@ class Exchange {
   private requestTimer: NodeJS.Timeout | undefined;
   private finished = false;
   private span: Span | undefined;
+  /** Attempts started, for the client spans' resend count. */
+  private attempts = 0;
   private target: RouteTarget | undefined;
   private trailersOnly = false;
 
@@ -134,12 +144,7 @@ class Exchange {
     this.target = decision.target;
     this.stats = decision.stats;
     if (proxy.tracing !== undefined && decision.path !== undefined) {
-      const target = decision.target;
-      this.span = proxy.tracing.startServer(target === undefined ? this.method : `${this.method} ${target.action.route}`, req.headers, {
-        'http.request.method': this.method,
-        'url.path': decision.path,
-        'server.port': port,
-      });
+      this.span = proxy.tracing.startServer(serverSpanName(this.method, decision), req.headers, serverAttributes(req, decision, port, secure));
     }
     if (decision.kind === 'local') {
       this.answer(decision.status, decision.headers, decision.closeConnection);
@@ -184,9 +189,16 @@ class Exchange {
         this.req.pipe(copy);
         body = copy;
       }
-      const handler = new MirrorHandler(upstream);
+      const copyHeaders = { ...headers };
+      const tracing = this.proxy.tracing;
+      let span: Span | undefined;
+      if (tracing !== undefined && this.span !== undefined) {
+        span = tracing.startClient(this.span, `${this.method} mirror`, clientAttributes(this.method, upstream, mirror.cluster.id, 0, true));
+        tracing.inject(span, copyHeaders);
+      }
+      const handler = new MirrorHandler(upstream, span);
       try {
-        upstream.pool.dispatch({ method: this.method, path: this.path, headers: { ...headers }, body }, handler);
+        upstream.pool.dispatch({ method: this.method, path: this.path, headers: copyHeaders, body }, handler);
       } catch (error) {
         handler.onResponseError();
         this.proxy.log.debug({ err: error, cluster: mirror.cluster.id }, 'mirror dispatch failed');
@@ -213,9 +225,10 @@ class Exchange {
     const headers = this.headers as HeaderMap;
     const attempt = new Attempt(this, upstream);
     this.attempt = attempt;
+    const resendCount = this.attempts++;
     const tracing = this.proxy.tracing;
     if (tracing !== undefined && this.span !== undefined) {
-      attempt.span = tracing.startClient(this.span, this.method, { 'server.address': upstream.origin, 'http.request.method': this.method });
+      attempt.span = tracing.startClient(this.span, this.method, clientAttributes(this.method, upstream, (this.cluster as CompiledCluster).id, resendCount));
       tracing.inject(attempt.span, headers);
     }
     const timeout = (this.action as CompiledAction).backendTimeoutMs;

@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   /** UDP ports; see datagram/server.ts. */
   datagrams?: DatagramListenerSet;
   log: Logger;
+  /** Called right after a config became current. */
+  onSwap?: (compiled: CompiledConfig) => void;
 }
 
 export class ConfigRuntime implements ConfigSource {
@@ -64,6 +66,7 @@ export class ConfigRuntime implements ConfigSource {
       throw error;
     }
     this.current = compiled;
+    this.options.onSwap?.(compiled);
     const wanted = new Set(compiled.ports.keys());
     listeners.closeExcept(wanted).catch((error: unknown) => {
       log.error({ err: error }, 'closing removed listener ports failed');

@@ -26,7 +26,7 @@ export class InProcessDataplane {
   readonly #serving: ServingPipeline;
 
   constructor(options: InProcessDataplaneOptions) {
-    this.#serving = new ServingPipeline({ log: options.log, listenHost: options.listenHost ?? '127.0.0.1', drainTimeoutMs: 2_000, tracing: options.tracing });
+    this.#serving = new ServingPipeline({ log: options.log, listenHost: options.listenHost ?? '127.0.0.1', drainTimeoutMs: 2_000, tracing: options.tracing, tracingPolicy: false });
     this.follower = new ConfigFollower({
       gateway: options.gateway,
       source: options.source,
