@@ -11,7 +11,8 @@
  *   WEIR_SERVICE_TYPE            default Service type (LoadBalancer)
  *   WEIR_PROVISION_RESYNC_MS     how often provisioned objects are read back and restored (default 60000)
  *   WEIR_METRICS_HOST / WEIR_METRICS_PORT   Prometheus `/metrics` (default 0.0.0.0:9090; port 0 turns it off)
- *   OTEL_*                       OpenTelemetry: config-change traces (off without an OTLP endpoint)
+ *   OTEL_*                       OpenTelemetry: config-change traces (off without an OTLP endpoint); the
+ *                                endpoint, sampler and batch settings are passed on to provisioned dataplanes
  *   LOG_LEVEL
  */
 import { hostname } from 'node:os';
@@ -21,6 +22,7 @@ import { createOperatorLogger } from './log.ts';
 import { KubernetesOperator } from './kubernetes-operator.ts';
 import { tracingFromEnv } from '../dataplane/telemetry/tracing.ts';
 import { OperatorMetrics } from './telemetry/metrics.ts';
+import { sharedTelemetryEnv } from './infra/resources.ts';
 import { startMetricsServer, type MetricsServer } from './telemetry/metrics-server.ts';
 
 export async function runOperator(): Promise<void> {
@@ -56,6 +58,7 @@ export async function runOperator(): Promise<void> {
               image,
               redisUrl: env.optional('WEIR_DATAPLANE_REDIS_URL') ?? redisUrl,
               serviceType: env.oneOf('WEIR_SERVICE_TYPE', ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'LoadBalancer'),
+              telemetryEnv: sharedTelemetryEnv(process.env),
             },
           }),
     });
