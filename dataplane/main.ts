@@ -9,7 +9,7 @@
  *   WEIR_DRAIN_TIMEOUT_MS   longest wait for in-flight requests (default 30000)
  *   WEIR_UDP_IDLE_TIMEOUT_MS  a UDP client flow without datagrams for this long is closed (default 60000)
  *   WEIR_UDP_MAX_FLOWS      UDP client flows per port; datagrams of further clients are dropped (default 10000)
- *   LOG_LEVEL, OTEL_*       logging level; OpenTelemetry exporter settings (tracing is off without an OTLP endpoint)
+ *   LOG_LEVEL, OTEL_*       logging level; OpenTelemetry: OTLP endpoint (tracing is off without one), OTEL_TRACES_SAMPLER(_ARG), OTEL_BSP_*
  */
 import { hostname } from 'node:os';
 import { Environment } from '../api-types/environment.ts';

@@ -194,3 +194,21 @@ t.test("the Gateway's sampling and incoming-context settings apply at the next s
   t.equal(ignored.links[0]?.context.spanId, '00f067aa0ba902b7', 'linked to the caller');
   t.match(answer.echo?.headers.Traceparent?.[0], new RegExp(`^00-${ignored.spanContext().traceId}-`), 'the backend joins the new trace');
 });
+
+t.test('a rejected version shows in its trace as an error with the reason', async (t) => {
+  const { url } = await redis();
+  const client = await redisClient(t);
+  const exporter = new InMemorySpanExporter();
+  const gateway = newGateway();
+  await startDataplane(t, url, gateway, { podName: 'rejecting', tracing: new Tracing({ serviceName: 'weir-test', exporter }) });
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const publishSpan = '00f067aa0ba902b7';
+  await publish(client, gateway, JSON.stringify({ epoch: 1, version: 5, digest: 'sha256:nope', traceparent: `00-${traceId}-${publishSpan}-01`, config: {} }), 5);
+  const apply = await poll(() => exporter.getFinishedSpans().find((span) => span.name === 'config apply'), { what: 'the rejected version\'s span', timeoutMs: 10_000 });
+  t.equal(apply.spanContext().traceId, traceId, 'in the trace of the change');
+  t.equal(apply.parentSpanContext?.spanId, publishSpan, 'under the operator\'s publish span');
+  t.equal(apply.status.code, 2, 'an error');
+  t.match(String(apply.attributes['weir.config.rejected_reason']), /config does not match the contract/);
+  t.equal(apply.attributes['weir.config.version'], 5);
+  t.equal(apply.attributes['k8s.pod.name'], 'rejecting');
+});
