@@ -232,9 +232,15 @@ export class ConfigFollower {
   }
 
   async #ackWithSpan(span: ApplySpan | undefined): Promise<void> {
+    if (span === undefined) {
+      void this.writeAck();
+      return;
+    }
+    // Timed for the trace, but a transport that hangs must not hold up the next version.
     const ackAt = spanClock();
-    await this.writeAck();
-    if (span === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.writeAck(), new Promise((resolve) => { timer = setTimeout(resolve, ACK_SPAN_WAIT_MS); })]);
+    clearTimeout(timer);
     const endedAt = spanClock();
     span.stage('ack', ackAt, endedAt);
     span.end(endedAt);
@@ -264,6 +270,9 @@ export class ConfigFollower {
     await this.#ackWithSpan(span);
   }
 }
+
+/** Longest wait for the transport to confirm an ack before the version's span ends anyway. */
+const ACK_SPAN_WAIT_MS = 1_000;
 
 /** Errors that say nothing about the config itself: binding a port that is (still) taken. */
 const TRANSIENT_APPLY_ERRORS = new Set(['EADDRINUSE', 'EADDRNOTAVAIL']);
