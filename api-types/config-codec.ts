@@ -50,15 +50,23 @@ export function serializeConfig(config: DataplaneConfig): SerializedConfig {
   return { json, digest: `sha256:${createHash('sha256').update(json).digest('hex')}` };
 }
 
-/** The envelope stored under the config key. The config's JSON is embedded as serialized, not re-encoded. */
-export function encodeEnvelope(revision: Revision, config: SerializedConfig): string {
-  return `{"epoch":${revision.epoch},"version":${revision.version},"digest":${JSON.stringify(config.digest)},"config":${config.json}}`;
+/**
+ * The envelope stored under the config key. The config's JSON is embedded as serialized, not re-encoded.
+ * `traceparent` (W3C) names the operator span that published this revision, so each pod's
+ * spans join the trace of the change; envelopes without it (older operators, tracing off) stay valid.
+ */
+export function encodeEnvelope(revision: Revision, config: SerializedConfig, traceparent?: string): string {
+  const trace = traceparent === undefined ? '' : `"traceparent":${JSON.stringify(traceparent)},`;
+  return `{"epoch":${revision.epoch},"version":${revision.version},"digest":${JSON.stringify(config.digest)},${trace}"config":${config.json}}`;
 }
 
 export type DecodedEnvelope =
   | { readonly ok: true; readonly value: PublishedConfig }
-  /** `revision` is set when the input named one, so the rejection can be reported against it. */
-  | { readonly ok: false; readonly revision: Revision | undefined; readonly reason: string };
+  /**
+   * `revision` and `traceparent` are set when the input named them, so the rejection can be
+   * reported against that revision and in the trace of its change.
+   */
+  | { readonly ok: false; readonly revision: Revision | undefined; readonly traceparent?: string; readonly reason: string };
 
 /** Parses and checks untrusted input against the contract. */
 export function decodeEnvelope(raw: string): DecodedEnvelope {
@@ -70,7 +78,19 @@ export function decodeEnvelope(raw: string): DecodedEnvelope {
   }
   const checked = validatePublishedConfig(input);
   if (checked.ok) return { ok: true, value: checked.value };
-  return { ok: false, revision: namedRevision(input), reason: `config does not match the contract: ${checked.errors.join('; ')}` };
+  const traceparent = namedTraceparent(input);
+  return {
+    ok: false,
+    revision: namedRevision(input),
+    ...(traceparent === undefined ? {} : { traceparent }),
+    reason: `config does not match the contract: ${checked.errors.join('; ')}`,
+  };
+}
+
+function namedTraceparent(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const { traceparent } = input as { traceparent?: unknown };
+  return typeof traceparent === 'string' ? traceparent : undefined;
 }
 
 /** The revision an envelope that failed validation claims, when it names one plainly. */

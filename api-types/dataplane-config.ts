@@ -412,6 +412,15 @@ export type PathPolicy = Static<typeof PathPolicy>;
 
 export const DEFAULT_PATH_POLICY: PathPolicy = { mergeSlashes: true, escapedSlashes: 'Reject' };
 
+/** Request tracing of the Gateway (WeirParameters `tracing`). */
+export const TracingPolicy = Type.Object({
+  /** Percent (0–100) of new request traces sampled; absent: the dataplane's `OTEL_TRACES_SAMPLER` decides. A sampled caller's trace is always continued. */
+  samplingPercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+  /** `Continue` the trace of an incoming `traceparent`, or `Ignore` it (a new trace that links to the caller's span). */
+  incomingContext: Type.Union([Type.Literal('Continue'), Type.Literal('Ignore')]),
+});
+export type TracingPolicy = Static<typeof TracingPolicy>;
+
 /** TLS versions and TLS 1.2 cipher suites accepted from clients on HTTPS and TLS-terminating ports. Absent: TLS 1.2+, ECDHE with AEAD only. */
 export const TlsPolicy = Type.Object({
   minVersion: Type.Union([Type.Literal('TLSv1.2'), Type.Literal('TLSv1.3')]),
@@ -455,6 +464,7 @@ export const DataplaneConfig = Type.Object({
   tlsPolicy: Type.Optional(TlsPolicy),
   /** Client and backend resource limits (see limits.ts); absent fields take the dataplane's defaults. */
   limits: Type.Optional(Limits),
+  tracing: Type.Optional(TracingPolicy),
 });
 export type DataplaneConfig = Static<typeof DataplaneConfig>;
 

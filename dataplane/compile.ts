@@ -14,6 +14,7 @@ import { WeightedPicker } from './balancer.ts';
 import { compileBackendStages, compileRuleStages, type BackendStages, type RuleStages } from './filters/index.ts';
 import { HostTable } from './hostnames.ts';
 import { PathTable } from './router.ts';
+import { DEFAULT_REQUEST_TRACING, type RequestTracingPolicy } from './telemetry/tracing.ts';
 import type { DataplaneMetrics, RequestStats } from './telemetry/metrics.ts';
 import { backendTlsOptions } from './tls/backend.ts';
 import { PortCertificates, SecureContextCache, type TlsListenerSpec } from './tls/certificates.ts';
@@ -97,6 +98,8 @@ export interface CompiledConfig {
   /** x-forwarded-client-cert handling (DataplaneConfig.xfcc). */
   readonly xfcc: XfccPolicy;
   readonly pathPolicy: PathPolicy;
+  /** The Gateway's request-tracing settings. */
+  readonly tracing: RequestTracingPolicy;
   readonly notFoundStats: RequestStats;
   /** The Gateway's limits, every unset one at its default. */
   readonly limits: ResolvedLimits;
@@ -194,6 +197,9 @@ export async function compileConfig(published: PublishedConfig, context: Compile
     upstreams: live,
     xfcc: new XfccPolicy(config.xfcc),
     pathPolicy: config.pathPolicy ?? DEFAULT_PATH_POLICY,
+    tracing: config.tracing === undefined
+      ? DEFAULT_REQUEST_TRACING
+      : { samplingRatio: config.tracing.samplingPercent === undefined ? undefined : config.tracing.samplingPercent / 100, incomingContext: config.tracing.incomingContext },
     notFoundStats: context.metrics.stats('', '', ''),
     limits,
   };

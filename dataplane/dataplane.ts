@@ -58,14 +58,16 @@ export class Dataplane {
   private constructor(options: DataplaneOptions) {
     this.options = options;
     this.serving = new ServingPipeline(options);
+    options.tracing?.onDropped((count, reason) => { this.serving.metrics.spansDropped.labels({ reason }).inc(count); });
     ({ metrics: this.metrics, runtime: this.runtime, listeners: this.listeners, streams: this.streams, datagrams: this.datagrams, proxy: this.proxy } = this.serving);
     this.subscriber = new ConfigSubscriber({
       redisUrl: options.redisUrl,
       gateway: options.gateway,
       podName: options.podName,
-      apply: async (published) => { await this.runtime.apply(published); },
+      apply: async (published, progress) => { await this.runtime.apply(published, progress); },
       log: options.log,
       metrics: this.metrics,
+      tracer: options.tracing?.tracer,
       ...options.subscriber,
     });
   }

@@ -55,6 +55,8 @@ export interface LocalAnswer {
 export interface ForwardPlan {
   readonly kind: 'forward';
   readonly config: CompiledConfig;
+  /** The listener's id, for tracing. */
+  readonly listener: string;
   readonly target: RouteTarget;
   readonly action: CompiledAction;
   readonly backend: CompiledBackend;
@@ -164,6 +166,7 @@ export function decide(config: CompiledConfig | undefined, req: RequestView, por
   return {
     kind: 'forward',
     config,
+    listener: listener.id,
     target,
     action,
     backend,

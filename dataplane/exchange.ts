@@ -20,6 +20,7 @@ import { localMessage, sendLocal } from './local-answers.ts';
 import type { ProxyContext } from './proxy-context.ts';
 import type { RequestStats } from './telemetry/metrics.ts';
 import { Tracing, type Span } from './telemetry/tracing.ts';
+import { clientAttributes, serverAttributes, serverSpanName } from './telemetry/request-spans.ts';
 import { connectionTls, tlsSocketOf } from './tls/client-validation.ts';
 import type { Upstream } from './upstreams.ts';
 
@@ -86,6 +87,8 @@ class Exchange {
   private requestTimer: NodeJS.Timeout | undefined;
   private finished = false;
   private span: Span | undefined;
+  /** Attempts started, for the client spans' resend count. */
+  private attempts = 0;
   private target: RouteTarget | undefined;
   private trailersOnly = false;
 
@@ -104,12 +107,7 @@ class Exchange {
     this.target = decision.target;
     this.stats = decision.stats;
     if (proxy.tracing !== undefined && decision.path !== undefined) {
-      const target = decision.target;
-      this.span = proxy.tracing.startServer(target === undefined ? this.method : `${this.method} ${target.action.route}`, req.headers, {
-        'http.request.method': this.method,
-        'url.path': decision.path,
-        'server.port': port,
-      });
+      this.span = proxy.tracing.startServer(serverSpanName(this.method, decision), req.headers, serverAttributes(req, decision, port, secure));
     }
     if (decision.kind === 'local') {
       this.answer(decision.status, decision.headers, decision.closeConnection);
@@ -154,6 +152,13 @@ class Exchange {
         return copy;
       },
       log: this.proxy.log,
+      traceCopy: (upstream: Upstream, clusterId: string, copyHeaders: HeaderMap) => {
+        const { tracing } = this.proxy;
+        if (tracing === undefined || this.span === undefined) return () => undefined;
+        const span = tracing.startClient(this.span, `${this.method} mirror`, clientAttributes(this.method, upstream, clusterId, 0, true));
+        tracing.inject(span, copyHeaders);
+        return (status: number, error?: string) => { Tracing.end(span, status, error); };
+      },
     };
     for (const copy of action.stages.copies) copy(forwarded);
   }
@@ -177,9 +182,10 @@ class Exchange {
     const headers = this.headers as HeaderMap;
     const attempt = new Attempt(this, upstream);
     this.attempt = attempt;
+    const resendCount = this.attempts++;
     const tracing = this.proxy.tracing;
     if (tracing !== undefined && this.span !== undefined) {
-      attempt.span = tracing.startClient(this.span, this.method, { 'server.address': upstream.origin, 'http.request.method': this.method });
+      attempt.span = tracing.startClient(this.span, this.method, clientAttributes(this.method, upstream, (this.cluster as CompiledCluster).id, resendCount));
       tracing.inject(attempt.span, headers);
     }
     const timeout = (this.action as CompiledAction).backendTimeoutMs;

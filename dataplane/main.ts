@@ -9,7 +9,7 @@
  *   WEIR_DRAIN_TIMEOUT_MS   longest wait for in-flight requests (default 30000)
  *   WEIR_UDP_IDLE_TIMEOUT_MS  a UDP client flow without datagrams for this long is closed (default 60000)
  *   WEIR_UDP_MAX_FLOWS      UDP client flows per port; datagrams of further clients are dropped (default 10000)
- *   LOG_LEVEL, OTEL_*       logging level; OpenTelemetry exporter settings (tracing is off without an OTLP endpoint)
+ *   LOG_LEVEL, OTEL_*       logging level; OpenTelemetry: OTLP endpoint (tracing is off without one), OTEL_TRACES_SAMPLER(_ARG), OTEL_BSP_*
  */
 import { hostname } from 'node:os';
 import { Environment } from '../api-types/environment.ts';
@@ -34,6 +34,10 @@ try {
   });
   const gateway = env.gateway('WEIR_GATEWAY');
   const podName = env.optional('POD_NAME') ?? hostname();
+  const tracing = tracingFromEnv(process.env, {
+    serviceName: 'weir-dataplane',
+    attributes: { 'service.instance.id': podName, 'k8s.pod.name': podName, 'weir.gateway': gatewayId(gateway) },
+  });
   dataplane = await Dataplane.start({
     redisUrl: env.required('REDIS_URL'),
     gateway,
@@ -42,7 +46,7 @@ try {
     listenHost: env.optional('WEIR_LISTEN_HOST') ?? '0.0.0.0',
     adminHost: env.optional('WEIR_ADMIN_HOST') ?? '0.0.0.0',
     adminPort: env.integer('WEIR_ADMIN_PORT', 9090),
-    tracing: tracingFromEnv(process.env, { 'service.instance.id': podName, 'weir.gateway': gatewayId(gateway) }),
+    ...(tracing === undefined ? {} : { tracing }),
     processMetrics: true,
     shutdownDelayMs,
     drainTimeoutMs,

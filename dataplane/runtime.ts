@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   /** UDP ports; see datagram/server.ts. */
   datagrams?: DatagramListenerSet;
   log: Logger;
+  /** Called right after a config became current. */
+  onSwap?: (compiled: CompiledConfig) => void;
 }
 
 export class ConfigRuntime implements ConfigSource {
@@ -37,8 +39,11 @@ export class ConfigRuntime implements ConfigSource {
     this.options = options;
   }
 
-  /** Compiles and swaps in `published`; throws (keeping the current config) when it cannot. */
-  async apply(published: PublishedConfig): Promise<CompiledConfig> {
+  /**
+   * Compiles and swaps in `published`; throws (keeping the current config) when it cannot.
+   * `progress.compiled()` marks the end of compiling (what follows opens ports and swaps).
+   */
+  async apply(published: PublishedConfig, progress?: { compiled(): void }): Promise<CompiledConfig> {
     const { upstreams, metrics, listeners, log } = this.options;
     const started = performance.now();
     let compiled: CompiledConfig;
@@ -52,6 +57,7 @@ export class ConfigRuntime implements ConfigSource {
       // New HTTP(S) ports opened, HTTPS certificates swapped (new handshakes), HTTP↔HTTPS ports re-opened.
       // UDP ports are a separate space: they never clash with the TCP ports above.
       const datagramPorts = compileDatagramPorts(published.config);
+      progress?.compiled();
       await Promise.all([this.options.streams?.apply(streamPorts, compiled.limits), listeners.prepare(compiled.ports.values(), compiled.limits), this.options.datagrams?.apply(datagramPorts)]);
       this.secureContexts.sweep();
     } catch (error) {
@@ -60,6 +66,7 @@ export class ConfigRuntime implements ConfigSource {
       throw error;
     }
     this.current = compiled;
+    this.options.onSwap?.(compiled);
     const wanted = new Set(compiled.ports.keys());
     listeners.closeExcept(wanted).catch((error: unknown) => {
       log.error({ err: error }, 'closing removed listener ports failed');

@@ -20,6 +20,11 @@ export interface ServingOptions {
   /** Address the listener ports bind to. */
   listenHost: string;
   tracing?: Tracing | undefined;
+  /**
+   * Apply each config's request-tracing settings (WeirParameters `tracing`) to `tracing`; off
+   * when one `tracing` serves several Gateways (standalone mode), which then follow `OTEL_*` only.
+   */
+  tracingPolicy?: boolean;
   /** Register Node process metrics (off when several dataplanes share a process). */
   processMetrics?: boolean;
   /** Longest wait for in-flight requests when closing a port or shutting down. */
@@ -53,9 +58,13 @@ export class ServingPipeline {
       },
       { host: options.listenHost, drainTimeoutMs: this.drainTimeoutMs, metrics: this.metrics },
     );
-    this.streams = new StreamListenerSet({ host: options.listenHost, log: options.log, drainTimeoutMs: this.drainTimeoutMs, metrics: this.metrics });
+    this.streams = new StreamListenerSet({ host: options.listenHost, log: options.log, drainTimeoutMs: this.drainTimeoutMs, metrics: this.metrics, tracing: options.tracing });
     this.datagrams = new DatagramListenerSet({ host: options.listenHost, log: options.log, ...options.datagram });
-    this.runtime = new ConfigRuntime({ upstreams: this.upstreams, metrics: this.metrics, listeners: this.listeners, streams: this.streams, datagrams: this.datagrams, log: options.log });
+    const tracing = options.tracingPolicy === false ? undefined : options.tracing;
+    this.runtime = new ConfigRuntime({
+      upstreams: this.upstreams, metrics: this.metrics, listeners: this.listeners, streams: this.streams, datagrams: this.datagrams, log: options.log,
+      ...(tracing === undefined ? {} : { onSwap: (compiled) => { tracing.setPolicy(compiled.tracing); } }),
+    });
     runtime.current = this.runtime;
   }
 

@@ -9,18 +9,21 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { PublishedConfig } from '../api-types/dataplane-config.ts';
 import { ACK_TTL_SECONDS, CONFIG_CHANNEL, ackKey, configKey } from '../api-types/redis-contract.ts';
 import type { GatewayRef } from '../api-types/gateway-ref.ts';
-import { ConfigFollower, type AppliedConfig } from './config-follower.ts';
+import { ConfigFollower, type AppliedConfig, type ApplyProgress } from './config-follower.ts';
 import type { Logger } from './telemetry/log.ts';
 import type { DataplaneMetrics } from './telemetry/metrics.ts';
+import type { Tracer } from './telemetry/tracing.ts';
 
 export interface SubscriberOptions {
   redisUrl: string;
   gateway: GatewayRef;
   podName: string;
   /** Compiles and swaps in a validated config; throws to reject it. */
-  apply: (published: PublishedConfig) => Promise<void>;
+  apply: (published: PublishedConfig, progress: ApplyProgress) => Promise<void>;
   log: Logger;
   metrics: DataplaneMetrics;
+  /** Config-change spans; none without it. */
+  tracer?: Tracer | undefined;
   ackIntervalMs?: number;
   /** Longest wait between reconnect attempts (and between retries of a config that failed transiently). */
   maxBackoffMs?: number;
@@ -52,11 +55,13 @@ export class ConfigSubscriber {
     const key = configKey(options.gateway);
     this.#follower = new ConfigFollower({
       gateway: options.gateway,
-      source: { read: () => this.#cmd.get(key), writeAck: (encoded) => { this.#writeAck(encoded); } },
+      source: { read: () => this.#cmd.get(key), writeAck: (encoded) => this.#writeAck(encoded) },
       apply: options.apply,
       log: options.log,
       metrics: options.metrics,
       maxBackoffMs: maxBackoff,
+      tracer: options.tracer,
+      traceAttributes: { 'k8s.pod.name': options.podName },
     });
     for (const [name, client] of [['subscriber', this.#sub], ['command', this.#cmd]] as const) {
       client.on('error', (error: Error) => {
@@ -75,7 +80,7 @@ export class ConfigSubscriber {
     });
     this.#cmd.on('ready', () => {
       this.#follower.sync();
-      this.#follower.writeAck();
+      void this.#follower.writeAck();
     });
   }
 
@@ -88,7 +93,7 @@ export class ConfigSubscriber {
     this.#sub.connect().catch(() => undefined);
     this.#cmd.connect().catch(() => undefined);
     const interval = this.#options.ackIntervalMs ?? (ACK_TTL_SECONDS * 1000) / 3;
-    this.#ackTimer = setInterval(() => { this.#follower.writeAck(); }, interval);
+    this.#ackTimer = setInterval(() => { void this.#follower.writeAck(); }, interval);
     this.#ackTimer.unref();
   }
 
@@ -109,10 +114,10 @@ export class ConfigSubscriber {
     await this.#follower.idle();
   }
 
-  #writeAck(encoded: string): void {
+  async #writeAck(encoded: string): Promise<void> {
     if (this.#stopped || this.#cmd.status !== 'ready') return;
     const key = ackKey(this.#options.gateway);
-    this.#cmd
+    await this.#cmd
       .multi()
       .hset(key, this.podName, encoded)
       .expire(key, ACK_TTL_SECONDS)

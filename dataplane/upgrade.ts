@@ -19,6 +19,7 @@ import { localBody, reasonPhrase } from './local-answers.ts';
 import type { ProxyContext } from './proxy-context.ts';
 import type { RequestStats } from './telemetry/metrics.ts';
 import { Tracing, type Span } from './telemetry/tracing.ts';
+import { clientAttributes, serverAttributes, serverSpanName } from './telemetry/request-spans.ts';
 
 /** True when `req` asks for a WebSocket: the only upgrade a listener hands to `proxyUpgrade`. */
 export function isTunnelUpgrade(req: IncomingMessage): boolean {
@@ -64,16 +65,13 @@ export function proxyUpgrade(proxy: ProxyContext, req: IncomingMessage, socket: 
   const decision = decide(proxy.source.current, req, port, connectionOf(req, secure));
   let stats: RequestStats | undefined = decision.stats;
   let span: Span | undefined;
+  let client: Span | undefined;
   if (proxy.tracing !== undefined && decision.path !== undefined) {
-    const method = req.method ?? 'GET';
-    span = proxy.tracing.startServer(decision.target === undefined ? method : `${method} ${decision.target.action.route}`, req.headers, {
-      'http.request.method': method,
-      'url.path': decision.path,
-      'server.port': port,
-    });
+    span = proxy.tracing.startServer(serverSpanName(req.method ?? 'GET', decision), req.headers, { ...serverAttributes(req, decision, port, secure), 'weir.upgrade': 'websocket' });
   }
-  const done = (status: number): void => {
+  const done = (status: number, error?: string): void => {
     stats?.record(status, (performance.now() - started) / 1000);
+    if (client !== undefined) Tracing.end(client, status, error);
     if (span !== undefined) Tracing.end(span, status);
   };
   if (decision.kind === 'local') {
@@ -99,17 +97,17 @@ export function proxyUpgrade(proxy: ProxyContext, req: IncomingMessage, socket: 
   let ended = false;
   /** The backend answered (upgrade or refusal); from then on the sockets are ours to close. */
   let answered = false;
-  const end = (status: number): void => {
+  const end = (status: number, error?: string): void => {
     if (ended) return;
     ended = true;
-    done(status);
+    done(status, error);
     proxy.requestEnded();
   };
   const fail = (error: Error): void => {
     if (isConnectError(error)) plan.backend.stats.connectError();
     proxy.log.debug({ err: error }, 'websocket upgrade to backend failed');
     refuse(socket, 502, undefined);
-    end(502);
+    end(502, error.message);
   };
   const handler: Dispatcher.DispatchHandler = {
     onRequestStart(controller) {
@@ -153,6 +151,10 @@ export function proxyUpgrade(proxy: ProxyContext, req: IncomingMessage, socket: 
       fail(error);
     },
   };
+  if (proxy.tracing !== undefined && span !== undefined) {
+    client = proxy.tracing.startClient(span, plan.method, { ...clientAttributes(plan.method, upstream, plan.cluster.id, 0), 'weir.upgrade': 'websocket' });
+    proxy.tracing.inject(client, plan.headers);
+  }
   try {
     upstream.dispatch({ method: plan.method, path: plan.upstreamPath, headers: plan.headers, upgrade: 'websocket', body: null }, handler);
   } catch (error) {

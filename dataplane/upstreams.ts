@@ -41,6 +41,9 @@ const HTTP2_STREAMS_PER_CONNECTION = 100;
 export class Upstream {
   readonly key: string;
   readonly origin: string;
+  /** The endpoint, for span attributes. */
+  readonly address: string;
+  readonly port: number;
   readonly protocol: WireProtocol;
   readonly pool: Pool;
   /** The SNI name towards a TLS backend (the policy's hostname); undefined in the clear. */
@@ -56,6 +59,8 @@ export class Upstream {
 
   constructor(key: string, protocol: WireProtocol, address: string, port: number, options: UpstreamOptions, caps: EndpointCaps, tls?: UpstreamTls) {
     this.key = key;
+    this.address = address;
+    this.port = port;
     this.protocol = protocol;
     this.ejectMs = options.ejectMs;
     const http2 = protocol === 'h2c' || protocol === 'h2';

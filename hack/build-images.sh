@@ -2,7 +2,8 @@
 # Builds every image the local cluster runs, without a Docker engine or a registry, and
 # prints one "<image ref> <OCI archive>" line per image for hack/cluster.sh to import:
 #   - Go commands as images from scratch (hack/build-go-image.sh): the pod sandbox (pause),
-#     CoreDNS, MetalLB's controller and speaker, and the Gateway API echo backend;
+#     CoreDNS, MetalLB's controller and speaker, the Gateway API echo backend, and Jaeger
+#     (config/observability/) with WEIR_CLUSTER_OBSERVABILITY=1;
 #   - a Debian minbase root filesystem (debootstrap, Debian mirror), Node.js + npm on it
 #     (npm registry), and Redis on it (Debian's redis-server);
 #   - Weir's operator and dataplane from the real Dockerfile.operator / Dockerfile.dataplane,
@@ -46,6 +47,12 @@ build_go_images() {
     emit "quay.io/metallb/$component:$METALLB_VERSION" \
       "$("$go_image" "quay.io/metallb/$component:$METALLB_VERSION" "go.universe.tf/metallb/$component@$METALLB_VERSION")"
   done
+  # Only for config/observability/ (WEIR_CLUSTER_OBSERVABILITY=1): a cold build of Jaeger did
+  # not finish within an hour on a busy 2-core machine, far too long for every `up`. Niced, so
+  # a running cluster keeps its CPU.
+  if [[ ${WEIR_CLUSTER_OBSERVABILITY:-0} == 1 ]]; then
+    emit "$JAEGER_IMAGE" "$(nice -n 19 "$go_image" "$JAEGER_IMAGE" "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION")"
+  fi
   build_echo_images
 }
 

@@ -13,6 +13,11 @@ GATEWAY_API_GOTOOLCHAIN=go1.27.3
 COREDNS_VERSION=v1.15.0
 # v0.16.x needs github.com/metallb/frr-k8s versions the Go module proxy does not serve.
 METALLB_VERSION=v0.15.2
+# Jaeger (v2, the OpenTelemetry-collector-based `cmd/jaeger`) for config/observability/; built
+# from the Go module, so its UI is Jaeger's placeholder page (the React UI is not in the module):
+# the HTTP query API on 16686 and OTLP on 4317/4318 are complete.
+JAEGER_VERSION=v1.76.0
+JAEGER_IMAGE=weir.local/jaeger:$JAEGER_VERSION
 # kubeadm's PauseVersion for Kubernetes 1.37; containerd's sandbox_image names it.
 PAUSE_IMAGE=registry.k8s.io/pause:3.10.2
 # The base of the local images: Debian minbase from the Debian mirror, plus Node.js and npm

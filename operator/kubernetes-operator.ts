@@ -19,6 +19,9 @@ import { ObjectStore } from './store/object-store.ts';
 import { WEIR_CONTROLLER_NAME } from './store/snapshot.ts';
 import { translate } from './translator/index.ts';
 import { KubeProvisioner, type ProvisionerSettings } from './infra/kube-provisioner.ts';
+import type { Tracing } from '../dataplane/telemetry/tracing.ts';
+import { ConfigTraces } from './telemetry/config-trace.ts';
+import type { OperatorMetrics } from './telemetry/metrics.ts';
 
 export interface KubernetesOperatorOptions {
   readonly redisUrl: string;
@@ -36,6 +39,9 @@ export interface KubernetesOperatorOptions {
   readonly provisioningResyncMs?: number;
   /** How often Redis is checked for having lost what was published (default 1 s; reconnects are checked at once). */
   readonly storeCheckMs?: number;
+  readonly metrics?: OperatorMetrics;
+  /** Config-change traces (and their export); none without it. */
+  readonly tracing?: Tracing;
 }
 
 export class KubernetesOperator {
@@ -47,6 +53,7 @@ export class KubernetesOperator {
   readonly #publisher: ConfigPublisher;
   readonly #log: Logger;
   readonly #storeCheckMs: number;
+  readonly #tracing: Tracing | undefined;
   #storeWatch: StoreWatch | undefined;
 
   constructor(options: KubernetesOperatorOptions) {
@@ -68,7 +75,11 @@ export class KubernetesOperator {
       statuses: new KubeStatusWriter({ clients, store: this.store, controllerName, log: messageLog(log) }),
       ...(options.provisioning === undefined ? {} : { provisioner: new KubeProvisioner({ clients, store: this.store, settings: options.provisioning, log: messageLog(log), ...(options.provisioningResyncMs === undefined ? {} : { resyncMs: options.provisioningResyncMs }) }) }),
       log,
+      metrics: options.metrics,
+      traces: options.tracing === undefined ? undefined : new ConfigTraces(options.tracing.tracer),
     });
+    this.#tracing = options.tracing;
+    options.tracing?.onDropped((count, reason) => { options.metrics?.spansDropped.labels({ reason }).inc(count); });
     this.elector = new LeaderElector({
       customObjects: clients.customObjects,
       namespace: options.leaseNamespace ?? 'weir-system',
@@ -77,6 +88,7 @@ export class KubernetesOperator {
       ...(options.leaseDurationMs === undefined ? {} : { leaseDurationMs: options.leaseDurationMs }),
       onStartedLeading: (term) => {
         const epoch = this.#publisher.startTerm(term);
+        options.metrics?.leader.set(1);
         log.info({ epoch }, 'publishing under a new epoch');
         this.reconciler.start();
         this.#storeWatch = watchConfigStore({
@@ -91,6 +103,7 @@ export class KubernetesOperator {
         });
       },
       onStoppedLeading: () => {
+        options.metrics?.leader.set(0);
         this.#storeWatch?.stop();
         void this.reconciler.stop();
       },
@@ -112,5 +125,6 @@ export class KubernetesOperator {
     await this.reconciler.stop();
     this.#provider.stop();
     this.#redis.disconnect();
+    await this.#tracing?.shutdown();
   }
 }

@@ -57,6 +57,13 @@ export interface WeirParametersSpec {
     readonly mergeSlashes?: boolean;
     readonly escapedSlashes?: 'Reject' | 'Keep' | 'Decode';
   };
+  /** Request tracing; the process's `OTEL_*` settings apply where unset. */
+  readonly tracing?: {
+    /** Percent (0–100) of new request traces sampled. */
+    readonly samplingPercent?: number;
+    /** `Continue` (default) an incoming `traceparent`'s trace, or `Ignore` it and start a new one linked to it. */
+    readonly incomingContext?: 'Continue' | 'Ignore';
+  };
   /** TLS accepted from clients. Default: TLS 1.2+, ECDHE with AEAD suites only on TLS 1.2. */
   readonly frontendTls?: {
     readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';

@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { RuleAction, WeightedBackend } from '../../api-types/dataplane-config.ts';
 import type { Logger } from '../telemetry/log.ts';
-import type { EndpointSet } from '../upstreams.ts';
+import type { EndpointSet, Upstream } from '../upstreams.ts';
 import type { HeaderMap } from './headers.ts';
 
 /** A request that matched a rule, before a backend is chosen. */
@@ -43,6 +43,11 @@ export interface ForwardedRequest {
   /** A new copy of the request body each call; null when the request has none. */
   body(): Readable | null;
   readonly log: Logger;
+  /**
+   * Starts the trace of one copy (a client span, its context injected into `headers`) when the
+   * request is traced; the returned function ends it with the copy's status or error.
+   */
+  traceCopy?(upstream: Upstream, clusterId: string, headers: HeaderMap): (status: number, error?: string) => void;
 }
 
 /** The rule-level part of a filter. */

@@ -8,32 +8,39 @@ interface CompiledMirror {
   readonly percent: number;
 }
 
-/** Discards a mirror's response and gives its endpoint slot back when the exchange ends. */
+/** Discards a mirror's response, gives its endpoint slot back and ends its span when the exchange ends. */
 class MirrorHandler implements Dispatcher.DispatchHandler {
   private readonly upstream: Upstream;
+  private readonly endTrace: ((status: number, error?: string) => void) | undefined;
+  private status = 0;
   private released = false;
 
-  constructor(upstream: Upstream) {
+  constructor(upstream: Upstream, endTrace: ((status: number, error?: string) => void) | undefined) {
     this.upstream = upstream;
+    this.endTrace = endTrace;
   }
 
   // undici tells a new-style handler from a legacy one by these methods: all must exist.
   onRequestStart(): void {}
-  onResponseStart(): void {}
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.status = statusCode;
+  }
+
   onResponseData(): void {}
 
   onResponseEnd(): void {
     this.release();
   }
 
-  onResponseError(): void {
-    this.release();
+  onResponseError(_controller?: Dispatcher.DispatchController, error?: Error): void {
+    this.release(error?.message ?? 'mirror failed');
   }
 
-  private release(): void {
+  private release(error?: string): void {
     if (this.released) return;
     this.released = true;
     this.upstream.release();
+    this.endTrace?.(this.status, error);
   }
 }
 
@@ -54,9 +61,10 @@ export const requestMirror: DataplaneFilter = {
           const upstream = mirror.cluster.supported ? mirror.cluster.endpoints.pick(undefined, now) : undefined;
           // A mirror copy is the first thing to drop when the endpoint is full.
           if (upstream === undefined || !upstream.tryAcquire()) continue;
-          const handler = new MirrorHandler(upstream);
+          const headers = { ...request.headers };
+          const handler = new MirrorHandler(upstream, request.traceCopy?.(upstream, mirror.cluster.id, headers));
           try {
-            upstream.dispatch({ method: request.method, path: request.path, headers: { ...request.headers }, body: request.body() }, handler);
+            upstream.dispatch({ method: request.method, path: request.path, headers, body: request.body() }, handler);
           } catch (error) {
             handler.onResponseError();
             request.log.debug({ err: error, cluster: mirror.cluster.id }, 'mirror dispatch failed');

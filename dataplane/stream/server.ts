@@ -18,6 +18,8 @@ import { tlsPolicyOptions } from '../tls/certificates.ts';
 import type { ClientCloseReason, DataplaneMetrics } from '../telemetry/metrics.ts';
 import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from './client-hello.ts';
 import { connectFirst, splice } from './pipe.ts';
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { Tracing } from '../telemetry/tracing.ts';
 import type { CompiledStreamPort, CompiledStreamRoute, CompiledTlsListener } from './routes.ts';
 
 export interface StreamListenerOptions {
@@ -31,7 +33,12 @@ export interface StreamListenerOptions {
   log?: Pick<Logger, 'debug' | 'warn'>;
   /** Where connections closed by a limit are counted. */
   metrics?: DataplaneMetrics;
+  /** A server span per connection, a client span for the backend connection. */
+  tracing?: Tracing | undefined;
 }
+
+/** How a connection reaches its backend. */
+type StreamMode = 'tcp' | 'tls-passthrough' | 'tls-terminate';
 
 export const DEFAULT_STREAM_OPTIONS: Omit<StreamListenerOptions, 'host'> = {
   connectTimeoutMs: 5_000,
@@ -57,7 +64,7 @@ class StreamPort {
       socket.once('close', () => this.sockets.delete(socket));
       socket.on('error', () => { socket.destroy(); });
       const port = this.current;
-      if (port.kind === 'tcp') void this.forward(socket, port.route, undefined, 'tcp', true);
+      if (port.kind === 'tcp') void this.forward(socket, port.route, undefined, 'tcp', 'tcp');
       else this.readClientHello(socket, port);
     });
     this.server.maxConnections = limits.maxConnections;
@@ -125,7 +132,7 @@ class StreamPort {
         return;
       }
       if (listener.mode === 'Passthrough') {
-        void this.forward(socket, listener.routes.lookup(serverName), data, serverName, false);
+        void this.forward(socket, listener.routes.lookup(serverName), data, serverName, 'tls-passthrough');
       } else {
         this.terminate(socket, data);
       }
@@ -170,7 +177,7 @@ class StreamPort {
         tlsSocket.destroy();
         return;
       }
-      void this.forward(tlsSocket, listener.routes.lookup(serverName), undefined, serverName, true);
+      void this.forward(tlsSocket, listener.routes.lookup(serverName), undefined, serverName, 'tls-terminate');
     });
     terminator.on('tlsClientError', (error: NodeJS.ErrnoException, tlsSocket) => {
       if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') this.#closed('handshake_timeout');
@@ -179,24 +186,47 @@ class StreamPort {
     return terminator;
   }
 
-  /** `reencrypt`: use the backend's TLS settings (BackendTLSPolicy); false for Passthrough. */
-  private async forward(client: Socket | TLSSocket, route: CompiledStreamRoute | undefined, head: Buffer | undefined, label: string, reencrypt: boolean): Promise<void> {
+  /** Passthrough keeps the client's TLS end to end; TCP and Terminate use the backend's TLS settings (BackendTLSPolicy). */
+  private async forward(client: Socket | TLSSocket, route: CompiledStreamRoute | undefined, head: Buffer | undefined, label: string, mode: StreamMode): Promise<void> {
     const ring = route?.backends.pick();
+    const tracing = this.#options.tracing;
+    const span = tracing?.startConnection(route === undefined ? mode : `${mode} ${route.name}`, {
+      'network.transport': 'tcp',
+      'server.port': this.current.port,
+      'weir.stream.mode': mode,
+      ...(mode === 'tcp' ? {} : { 'tls.server.name': label }),
+      ...(route === undefined ? {} : { 'weir.route': route.name }),
+      ...(ring === undefined ? {} : { 'weir.backend': ring.clusterId }),
+      ...(client.remoteAddress === undefined ? {} : { 'client.address': client.remoteAddress }),
+    });
     if (ring === undefined || ring.endpoints.length === 0) {
       this.#options.log?.debug({ route: route?.name, name: label }, 'no backend for stream');
       client.destroy();
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: 'no backend' });
+      span?.end();
       return;
     }
     client.pause();
     let upstream: Socket;
+    const connecting = span === undefined ? undefined : tracing?.startClient(span, 'connect', { 'network.transport': 'tcp', 'weir.backend': ring.clusterId });
     try {
-      upstream = await connectFirst(ring.attempts(this.#options.connectAttempts), this.#options.connectTimeoutMs, client, reencrypt ? ring.tls : undefined);
+      upstream = await connectFirst(ring.attempts(this.#options.connectAttempts), this.#options.connectTimeoutMs, client, mode === 'tls-passthrough' ? undefined : ring.tls);
     } catch (error) {
       this.#options.log?.warn({ route: route?.name, cluster: ring.clusterId, error: (error as Error).message }, 'stream backend unreachable');
       client.destroy();
+      for (const open of [connecting, span]) {
+        open?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        open?.end();
+      }
       return;
     }
+    if (connecting !== undefined) {
+      connecting.setAttributes({ 'server.address': upstream.remoteAddress ?? '', 'server.port': upstream.remotePort ?? 0 });
+      connecting.end();
+    }
     await splice(client, upstream, head, { idleTimeoutMs: this.#limits.tunnelIdleTimeoutMs, onIdle: () => { this.#closed('tunnel_idle'); } });
+    span?.setAttributes({ 'weir.bytes.received': client.bytesRead, 'weir.bytes.sent': client.bytesWritten });
+    span?.end();
   }
 }
 

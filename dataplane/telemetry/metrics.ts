@@ -30,6 +30,7 @@ export class DataplaneMetrics {
   readonly configApplies: Counter;
   readonly configRejects: Counter;
   readonly configApplySeconds: Histogram;
+  readonly spansDropped: Counter<'reason'>;
 
   constructor(options: { processMetrics: boolean }) {
     const registers = [this.registry];
@@ -79,8 +80,14 @@ export class DataplaneMetrics {
     this.configVersion = new Gauge({ name: 'weir_config_version', help: 'Version of the configuration being served (0 before the first).', registers });
     this.configApplies = new Counter({ name: 'weir_config_applies_total', help: 'Configuration versions applied.', registers });
     this.configRejects = new Counter({ name: 'weir_config_rejects_total', help: 'Configuration versions rejected (invalid); the previous one keeps serving.', registers });
+    this.spansDropped = new Counter({
+      name: 'weir_tracing_spans_dropped_total',
+      help: 'Spans never exported, by reason (queue_full: the export queue was full; export_failed: the collector did not take them).',
+      labelNames: ['reason'],
+      registers,
+    });
     this.configApplySeconds = new Histogram({
-      name: 'weir_config_apply_seconds',
+      name: 'weir_config_apply_duration_seconds',
       help: 'Time to validate, compile and swap in a configuration.',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers,

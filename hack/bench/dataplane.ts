@@ -10,9 +10,8 @@
  * CPU 1 in every run (including direct), so all three runs see the same backend capacity.
  * Needs the Debian packages nginx, wrk, redis-server and util-linux (taskset).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -30,85 +29,10 @@ import { UpstreamRegistry } from '../../dataplane/upstreams.ts';
 import { startRedis } from '../../tests/harness/redis.ts';
 import { freePorts } from '../../tests/harness/ports.ts';
 import { nginxConfig } from './nginx.ts';
-import { printTable, REPO_ROOT, writeResult } from './report.ts';
+import { CONNECTIONS, DURATION_S, measure, pinned, requireTool, stop, waitForHttp } from './load.ts';
+import { printTable, writeResult } from './report.ts';
 
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const gateway = { namespace: 'bench', name: 'gw' };
-
-interface LoadResult {
-  rps: number;
-  p99Ms: number;
-  /** CPU time the measured process spent per request (user + system), when a pid was given. */
-  cpuUsPerRequest: number | undefined;
-}
-
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim()) || 100;
-
-/** User + system CPU seconds used so far by `pid` (from /proc). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
-function requireTool(name: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${name}`]).status !== 0) throw new Error(`${name} is required: apt-get install -y ${name === 'taskset' ? 'util-linux' : name}`);
-}
-
-function pinned(cpu: number, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return spawn('taskset', ['-c', String(cpu), command, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'], cwd: REPO_ROOT });
-}
-
-async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      if (response.status < 500) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function parseLatencyMs(value: string, unit: string): number {
-  const factor = unit === 'us' ? 0.001 : unit === 'ms' ? 1 : unit === 's' ? 1000 : NaN;
-  return Number(value) * factor;
-}
-
-async function wrk(url: string, seconds: number): Promise<LoadResult> {
-  const child = spawn('taskset', ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-H', 'Host: bench.example.com', url], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  await once(child, 'exit');
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
-  const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(output);
-  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(output);
-  if (rps === null || p99 === null) throw new Error(`could not read wrk output:\n${output}`);
-  if (errors !== null) console.log(`  wrk reported: ${errors[0]}`);
-  return { rps: Number(rps[1]), p99Ms: parseLatencyMs(p99[1]!, p99[2]!), cpuUsPerRequest: undefined };
-}
-
-/** Warm up, then measure; `pid` is the process whose CPU use per request is recorded. */
-async function measure(name: string, url: string, pid: number | undefined): Promise<LoadResult> {
-  await wrk(url, 2); // warm-up: JIT, connection pools
-  const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
-  const result = await wrk(url, DURATION_S);
-  if (pid !== undefined) result.cpuUsPerRequest = ((cpuSeconds(pid) - cpuBefore) * 1e6) / (result.rps * DURATION_S);
-  console.log(`  ${name}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms${result.cpuUsPerRequest === undefined ? '' : `, ${result.cpuUsPerRequest.toFixed(1)} µs CPU/request`}`);
-  return result;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await once(child, 'exit');
-  clearTimeout(timer);
-}
 
 function nginxProxyConfig(dir: string, port: number, backendPort: number): string {
   return nginxConfig(dir, `  upstream echo {
@@ -125,6 +49,16 @@ function nginxProxyConfig(dir: string, port: number, backendPort: number): strin
       proxy_set_header X-Forwarded-For $remote_addr;
     }
   }`);
+}
+
+/** Publishes the bench's config (Gateway `bench/gw`): one route on `port` to the echo backend on `backendPort`. */
+export async function publishOneRoute(redis: Redis, port: number, backendPort: number): Promise<void> {
+  const config: PublishedConfig = published(dataplaneConfig({
+    listeners: [{ id: 'bench/gw/http', port, protocol: 'HTTP', rules: [rule(0)] }],
+    actions: [action('bench', 'echo')],
+    clusters: [{ id: 'echo', backend: { kind: 'Service', namespace: 'bench', name: 'echo' }, protocol: 'http1', endpoints: [{ address: '127.0.0.1', port: backendPort, ready: true }] }],
+  }), 1);
+  await redis.multi().set(configKey(gateway), JSON.stringify(config)).publish(CONFIG_CHANNEL, encodeNotification({ gateway: 'bench/gw', epoch: 1, version: 1, digest: config.digest })).exec();
 }
 
 function dataplaneConfig(parts: Pick<DataplaneConfig, 'listeners' | 'actions' | 'clusters'>): DataplaneConfig {
@@ -306,12 +240,7 @@ export async function run(): Promise<void> {
     const direct = await measure('direct (echo CPU)', `http://127.0.0.1:${backendPort}/bench`, echo.pid);
 
     const redis = new Redis(redisServer.url);
-    const config: PublishedConfig = published(dataplaneConfig({
-      listeners: [{ id: 'bench/gw/http', port: weirPort!, protocol: 'HTTP', rules: [rule(0)] }],
-      actions: [action('bench', 'echo')],
-      clusters: [{ id: 'echo', backend: { kind: 'Service', namespace: 'bench', name: 'echo' }, protocol: 'http1', endpoints: [{ address: '127.0.0.1', port: backendPort!, ready: true }] }],
-    }), 1);
-    await redis.multi().set(configKey(gateway), JSON.stringify(config)).publish(CONFIG_CHANNEL, encodeNotification({ gateway: 'bench/gw', epoch: 1, version: 1, digest: config.digest })).exec();
+    await publishOneRoute(redis, weirPort!, backendPort!);
     redis.disconnect();
     const weir = pinned(0, process.execPath, ['dataplane/main.ts'], {
       ...process.env,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BenchModule } from './report.ts';
 
-const HELPERS = new Set(['run', 'report']);
+const HELPERS = new Set(['run', 'report', 'load']);
 
 function available(): string[] {
   return readdirSync(import.meta.dirname)

@@ -21,6 +21,24 @@ export interface ProvisionerSettings {
   /** Dataplane admin port (readiness probe, metrics). Default 9090. */
   readonly adminPort?: number;
   readonly terminationGracePeriodSeconds?: number;
+  /** `OTEL_*` variables for dataplane pods (the operator passes on its own tracing settings). */
+  readonly telemetryEnv?: Readonly<Record<string, string>>;
+}
+
+/** The `OTEL_*` settings the operator shares with the dataplanes it provisions (not OTEL_SERVICE_NAME). */
+export const SHARED_OTEL_VARIABLES = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_BSP_MAX_QUEUE_SIZE', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 'OTEL_BSP_SCHEDULE_DELAY',
+  'OTEL_BSP_EXPORT_TIMEOUT', 'OTEL_SDK_DISABLED', 'OTEL_TRACES_EXPORTER',
+] as const;
+
+export function sharedTelemetryEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const shared: Record<string, string> = {};
+  for (const name of SHARED_OTEL_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') shared[name] = value;
+  }
+  return shared;
 }
 
 export interface GatewayRef {
@@ -115,7 +133,8 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
       selector: { matchLabels: selector },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels, annotations },
+        // A stock Prometheus (kubernetes-pods job) scrapes pods that carry these.
+        metadata: { labels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(adminPort), 'prometheus.io/path': '/metrics', ...annotations } },
         spec: {
           serviceAccountName: name,
           automountServiceAccountToken: false,
@@ -137,6 +156,7 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
                 // after the pod turns terminating, even on a busy node (5 s lost connections here).
                 { name: 'WEIR_SHUTDOWN_DELAY_MS', value: '10000' },
                 { name: 'WEIR_DRAIN_TIMEOUT_MS', value: '30000' },
+                ...Object.entries(settings.telemetryEnv ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([envName, value]) => ({ name: envName, value })),
               ],
               // Listener ports are not declared here: the Service targets them by number, and a
               // pod template naming them would roll every dataplane pod when a listener changes.

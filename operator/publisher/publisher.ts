@@ -37,9 +37,22 @@ export interface PublishResult {
   readonly failed: ReadonlyMap<string, string>;
 }
 
+/** One write of a round as an observer (the config-change trace) sees it. */
+export interface PublishedWrite {
+  /** W3C traceparent to send in the envelope, so dataplane pods join the change's trace. */
+  readonly traceparent: string | undefined;
+  /** The store took the write, or (with `error`) did not. */
+  done(error?: string): void;
+}
+
+/** Sees every new revision of a round before it is written. */
+export interface PublishObserver {
+  write(gateway: string, revision: Revision, config: DataplaneConfig, digest: string, bytes: number): PublishedWrite;
+}
+
 /** What the reconciler publishes to. */
 export interface ConfigSink {
-  publish(configs: readonly PublishInput[]): Promise<PublishResult>;
+  publish(configs: readonly PublishInput[], observer?: PublishObserver): Promise<PublishResult>;
 }
 
 /** The last write a store saw: who (epoch) and how many writes that term had made. */
@@ -116,7 +129,7 @@ export class ConfigPublisher implements ConfigSink {
    * removes Gateways no longer present. A Gateway the store could not take is reported in
    * `failed` and tried again by the next publish; only a fence ends the round with an error.
    */
-  async publish(configs: readonly PublishInput[]): Promise<PublishResult> {
+  async publish(configs: readonly PublishInput[], observer?: PublishObserver): Promise<PublishResult> {
     return this.#exclusive(async () => {
       const epoch = this.#requireEpoch();
       const failed = new Map<string, string>();
@@ -131,11 +144,13 @@ export class ConfigPublisher implements ConfigSink {
         if (this.#known.get(id)?.digest === serialized.digest) return;
         const revision = this.#nextRevision(id, epoch);
         const marker = { epoch, writes: ++this.#writes };
+        const observed = observer?.write(id, revision, config, serialized.digest, Buffer.byteLength(serialized.json));
         const outcome = await this.#store.write({
           gateway, id, marker,
-          envelope: encodeEnvelope(revision, serialized),
+          envelope: encodeEnvelope(revision, serialized, observed?.traceparent),
           notification: encodeNotification({ gateway: id, ...revision, digest: serialized.digest }),
         }).catch((error: unknown) => { failed.set(id, errorMessage(error)); });
+        observed?.done(outcome === undefined ? failed.get(id) : outcome.fenced ? `fenced by epoch ${outcome.by}` : undefined);
         if (outcome === undefined) return;
         this.#confirm(marker, outcome);
         this.#known.set(id, { ...revision, digest: serialized.digest });

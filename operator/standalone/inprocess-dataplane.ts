@@ -7,7 +7,9 @@
 import type { GatewayRef } from '../../api-types/gateway-ref.ts';
 import { ConfigFollower, type ConfigSource } from '../../dataplane/config-follower.ts';
 import { ServingPipeline } from '../../dataplane/serving.ts';
+import { STANDALONE_POD } from './memory-bus.ts';
 import type { Logger } from '../../dataplane/telemetry/log.ts';
+import type { Tracing } from '../../dataplane/telemetry/tracing.ts';
 
 export interface InProcessDataplaneOptions {
   readonly gateway: GatewayRef;
@@ -15,6 +17,8 @@ export interface InProcessDataplaneOptions {
   readonly log: Logger;
   /** Address listener ports bind to (default 127.0.0.1). */
   readonly listenHost?: string;
+  /** Request and config-change spans, as a pod makes them. */
+  readonly tracing?: Tracing | undefined;
 }
 
 export class InProcessDataplane {
@@ -22,13 +26,15 @@ export class InProcessDataplane {
   readonly #serving: ServingPipeline;
 
   constructor(options: InProcessDataplaneOptions) {
-    this.#serving = new ServingPipeline({ log: options.log, listenHost: options.listenHost ?? '127.0.0.1', drainTimeoutMs: 2_000 });
+    this.#serving = new ServingPipeline({ log: options.log, listenHost: options.listenHost ?? '127.0.0.1', drainTimeoutMs: 2_000, tracing: options.tracing, tracingPolicy: false });
     this.follower = new ConfigFollower({
       gateway: options.gateway,
       source: options.source,
-      apply: async (published) => { await this.#serving.runtime.apply(published); },
+      apply: async (published, progress) => { await this.#serving.runtime.apply(published, progress); },
       log: options.log,
       metrics: this.#serving.metrics,
+      tracer: options.tracing?.tracer,
+      traceAttributes: { 'k8s.pod.name': STANDALONE_POD },
     });
   }
 

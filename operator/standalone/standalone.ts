@@ -11,6 +11,8 @@ import { LogStatusSink } from '../status/log-sink.ts';
 import { ObjectStore } from '../store/object-store.ts';
 import { translate } from '../translator/index.ts';
 import { InProcessDataplane } from './inprocess-dataplane.ts';
+import { tracingFromEnv, type Tracing } from '../../dataplane/telemetry/tracing.ts';
+import { ConfigTraces } from '../telemetry/config-trace.ts';
 import { MemoryBus } from './memory-bus.ts';
 
 /** Standalone mode has one publisher for the life of the process: one term. */
@@ -23,6 +25,8 @@ export interface StandaloneOptions {
   /** Address the Gateways' listener ports bind to (default 127.0.0.1). */
   readonly listenHost?: string;
   readonly logLevel?: string;
+  /** Config-change and request spans; default: as `OTEL_*` say (off without an OTLP endpoint). */
+  readonly tracing?: Tracing;
 }
 
 export interface Standalone {
@@ -34,8 +38,9 @@ export interface Standalone {
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
   const dataplaneLog = pino({ level: options.logLevel ?? 'warn', base: { component: 'dataplane' } });
   const store = new ObjectStore();
+  const tracing = options.tracing ?? tracingFromEnv(process.env, { serviceName: 'weir-standalone', attributes: { 'service.instance.id': 'standalone' } });
   const bus = new MemoryBus({
-    dataplane: (gateway, source) => new InProcessDataplane({ gateway, source, log: dataplaneLog, ...(options.listenHost === undefined ? {} : { listenHost: options.listenHost }) }),
+    dataplane: (gateway, source) => new InProcessDataplane({ gateway, source, log: dataplaneLog, tracing, ...(options.listenHost === undefined ? {} : { listenHost: options.listenHost }) }),
     onNotApplied: (gateway, reason) => { options.print(`! the dataplane of Gateway ${gateway} did not apply its config: ${reason}\n`); },
   });
   const publisher = new ConfigPublisher(bus);
@@ -49,7 +54,10 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     warn: (fields, message) => { options.print(`! ${message}${fields.err instanceof Error ? `: ${fields.err.message}` : ''}\n`); },
     debug: () => undefined,
   };
-  const reconciler = new Reconciler({ store, translate, sink: publisher, acks: bus, statuses: new LogStatusSink(options.print), log, pendingPollMs: 200, idlePollMs: 60_000 });
+  const reconciler = new Reconciler({
+    store, translate, sink: publisher, acks: bus, statuses: new LogStatusSink(options.print), log, pendingPollMs: 200, idlePollMs: 60_000,
+    traces: tracing === undefined ? undefined : new ConfigTraces(tracing.tracer),
+  });
   const provider = new FileProvider({
     paths: options.paths,
     store,
@@ -65,6 +73,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
       provider.stop();
       await reconciler.stop();
       await bus.stop();
+      await tracing?.shutdown();
     },
   };
 }

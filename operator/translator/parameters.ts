@@ -3,7 +3,7 @@
  * dataplane config (XFCC, trusted hops) and the infra provisioner (image, replicas, ...) use.
  */
 import { getCiphers } from 'node:tls';
-import { DEFAULT_PATH_POLICY, DEFAULT_TLS_POLICY, type PathPolicy, type TlsPolicy, type Xfcc } from '../../api-types/dataplane-config.ts';
+import { DEFAULT_PATH_POLICY, DEFAULT_TLS_POLICY, type PathPolicy, type TlsPolicy, type TracingPolicy, type Xfcc } from '../../api-types/dataplane-config.ts';
 import type { ParametersReference, WeirParameters } from '../../api-types/gateway-api/index.ts';
 import type { Limits } from '../../api-types/limits.ts';
 import { WEIR_PARAMETERS_GROUP, WEIR_PARAMETERS_KIND } from '../../api-types/gateway-api/weir-parameters.ts';
@@ -28,6 +28,8 @@ export interface DeploymentParameters {
 export interface HardeningParameters {
   readonly pathPolicy?: PathPolicy;
   readonly tlsPolicy?: TlsPolicy;
+  /** Request tracing (not hardening, but carried the same way: only when some WeirParameters set it). */
+  readonly tracing?: TracingPolicy;
 }
 
 export interface ResolvedParameters {
@@ -58,6 +60,7 @@ type ParametersLayer = {
   deployment: DeploymentParameters;
   pathPolicy?: Partial<PathPolicy>;
   tlsPolicy?: Partial<TlsPolicy>;
+  tracing?: Partial<TracingPolicy>;
 };
 
 /** `spec.limits` fields: durations (GEP-2257 strings) and counts, with the config field each sets. */
@@ -153,8 +156,31 @@ function parseLayer(spec: unknown): ParametersLayer | Problem {
     deployment.serviceType = value;
   }
   layer.deployment = deployment;
-  const hardening = parseHardening(spec, layer);
+  const hardening = parseHardening(spec, layer) ?? parseTracing(spec, layer);
   return hardening ?? layer;
+}
+
+const INCOMING_CONTEXT = ['Continue', 'Ignore'] as const;
+
+/** spec.tracing into `layer`; a Problem when invalid. */
+function parseTracing(spec: unknown, layer: ParametersLayer): Problem | undefined {
+  const tracing = field(spec, 'tracing');
+  if (tracing === undefined) return undefined;
+  if (asRecord(tracing) === undefined) return invalid('tracing must be an object');
+  const policy: { -readonly [K in keyof TracingPolicy]?: TracingPolicy[K] } = {};
+  const percent = field(tracing, 'samplingPercent');
+  if (percent !== undefined) {
+    if (typeof percent !== 'number' || !Number.isFinite(percent) || percent < 0 || percent > 100) return invalid(`tracing.samplingPercent must be a number from 0 to 100, got ${describe(percent)}`);
+    policy.samplingPercent = percent;
+  }
+  const incoming = field(tracing, 'incomingContext');
+  if (incoming !== undefined) {
+    const known = oneOf(incoming, INCOMING_CONTEXT);
+    if (known === undefined) return invalid(`unknown tracing.incomingContext ${describe(incoming)}`);
+    policy.incomingContext = known;
+  }
+  layer.tracing = policy;
+  return undefined;
 }
 
 const ESCAPED_SLASH_ACTIONS = ['Reject', 'Keep', 'Decode'] as const;
@@ -245,6 +271,7 @@ export function mergeParameters(layers: readonly (ParametersLayer | undefined)[]
   let deployment: DeploymentParameters = {};
   let pathPolicy: PathPolicy | undefined;
   let tlsPolicy: TlsPolicy | undefined;
+  let tracing: TracingPolicy | undefined;
   for (const layer of layers) {
     if (layer === undefined) continue;
     if (layer.xfcc !== undefined) xfcc = { ...xfcc, ...layer.xfcc };
@@ -253,8 +280,12 @@ export function mergeParameters(layers: readonly (ParametersLayer | undefined)[]
     deployment = { ...deployment, ...layer.deployment };
     if (layer.pathPolicy !== undefined) pathPolicy = { ...(pathPolicy ?? DEFAULT_PATH_POLICY), ...layer.pathPolicy };
     if (layer.tlsPolicy !== undefined) tlsPolicy = { ...(tlsPolicy ?? DEFAULT_TLS_POLICY), ...layer.tlsPolicy };
+    if (layer.tracing !== undefined) tracing = { ...(tracing ?? { incomingContext: 'Continue' }), ...layer.tracing };
   }
-  return { xfcc, trustedProxyHops, limits, deployment, hardening: { ...(pathPolicy === undefined ? {} : { pathPolicy }), ...(tlsPolicy === undefined ? {} : { tlsPolicy }) } };
+  return {
+    xfcc, trustedProxyHops, limits, deployment,
+    hardening: { ...(pathPolicy === undefined ? {} : { pathPolicy }), ...(tlsPolicy === undefined ? {} : { tlsPolicy }), ...(tracing === undefined ? {} : { tracing }) },
+  };
 }
 
 export { isProblem as isParametersProblem };

@@ -1,9 +1,10 @@
 // Driving the local cluster (hack/cluster.sh) the way a user does: with kubectl, and with
 // HTTP from the host to a Gateway's LoadBalancer address. A broken cluster fails the test
 // with the component logs attached; nothing is skipped.
+import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { runKubectl } from '../harness/kubectl.ts';
+import { dirname, join } from 'node:path';
+import { kubectlBinary, runKubectl } from '../harness/kubectl.ts';
 import { repoRoot } from '../harness/paths.ts';
 import { poll } from '../harness/wait.ts';
 
@@ -183,4 +184,32 @@ export function inPool(address: string, pool = lbPool()): boolean {
   const start = toNumber(base ?? '');
   const value = toNumber(address);
   return value >= start && value < start + size;
+}
+
+/**
+ * `kubectl port-forward <target> :<remotePort>` as a user runs it (e.g. to open Jaeger's UI);
+ * resolves with the local port once kubectl says it forwards, and stops it when the test ends.
+ */
+export async function portForward(t: { teardown(fn: () => unknown): void }, namespace: string, target: string, remotePort: number): Promise<number> {
+  const binary = kubectlBinary();
+  if (binary === undefined) throw new Error('kubectl was not found: run `bash hack/setup.sh`');
+  const child = spawn(binary, [`--kubeconfig=${kubeconfigPath}`, `--cache-dir=${join(dirname(kubeconfigPath), 'kubectl-cache')}`, '-n', namespace, 'port-forward', target, `:${remotePort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { child.kill(); });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`kubectl port-forward ${target} did not start within 30 s: ${output}`)); }, 30_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(output);
+      if (match === null) return;
+      clearTimeout(timer);
+      resolve(Number(match[1]));
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kubectl port-forward ${target} exited (${String(code)}): ${output}`));
+    });
+  });
 }

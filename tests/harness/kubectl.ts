@@ -16,7 +16,7 @@ export interface KubectlOptions {
 }
 
 /** The kubectl hack/setup.sh built at the control plane's version, else one from PATH. */
-function kubectlBinary(): string | undefined {
+export function kubectlBinary(): string | undefined {
   return findExecutable(join(controlPlaneBuildDir, 'bin', 'kubectl')) ?? findExecutable('kubectl');
 }
 

@@ -58,6 +58,8 @@ export function startOperator(t: TestContext, setup: OperatorSetup, name: string
       WEIR_CONTROLLER_NAME: setup.controllerName,
       WEIR_LEASE_NAME: setup.leaseName,
       WEIR_LEASE_DURATION_MS: '3000',
+      // Several operators share the host: no metrics port unless a test asks for one.
+      WEIR_METRICS_PORT: '0',
       LOG_LEVEL: 'info',
       ...env,
     },

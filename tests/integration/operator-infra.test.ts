@@ -58,7 +58,13 @@ t.test('provisioned ServiceAccount, Deployment and Service; kubectl scale is lef
   const k = await kube();
   const ns = await testNamespace(t, 'op-infra');
   const setup = await operatorSetup(t, ns);
-  startOperator(t, setup, 'op-infra', { WEIR_DATAPLANE_IMAGE: 'weir/dataplane:test', WEIR_PROVISION_RESYNC_MS: '2000' });
+  const metricsPort = await freePort();
+  const collector = `http://127.0.0.1:${await freePort()}`;
+  startOperator(t, setup, 'op-infra', {
+    WEIR_DATAPLANE_IMAGE: 'weir/dataplane:test', WEIR_PROVISION_RESYNC_MS: '2000', WEIR_METRICS_HOST: '127.0.0.1', WEIR_METRICS_PORT: String(metricsPort),
+    // Nothing listens there: tracing must not get in the way.
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5', OTEL_SERVICE_NAME: 'not-passed-on',
+  });
   await apply(k, `apiVersion: gateway.weir.dev/v1alpha1
 kind: WeirParameters
 metadata: { name: big, namespace: ${ns} }
@@ -94,6 +100,16 @@ spec:
   t.equal(env.get('WEIR_GATEWAY')?.value, `${ns}/edge`);
   t.equal(env.get('REDIS_URL')?.value, setup.redisUrl);
   t.equal(env.get('POD_NAME')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name', 'POD_NAME from the downward API');
+  t.equal(env.get('OTEL_EXPORTER_OTLP_ENDPOINT')?.value, collector, 'the OTLP endpoint is passed on');
+  t.equal(env.get('OTEL_TRACES_SAMPLER')?.value, 'parentbased_traceidratio', 'and the sampler');
+  t.equal(env.get('OTEL_TRACES_SAMPLER_ARG')?.value, '0.5');
+  t.notOk(env.has('OTEL_SERVICE_NAME'), 'the service name stays the dataplane\'s own');
+  const podAnnotations = deployment.spec?.template.metadata?.annotations ?? {};
+  t.same([podAnnotations['prometheus.io/scrape'], podAnnotations['prometheus.io/port'], podAnnotations['prometheus.io/path']], ['true', '9090', '/metrics'], 'scrape annotations for a stock Prometheus');
+  const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  t.match(scraped, /^weir_operator_leader 1$/m, 'the operator serves its metrics');
+  t.match(scraped, /^weir_operator_reconciles_total\{result="ok"\} [1-9]/m);
+  t.equal((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status, 404);
   t.equal(container?.readinessProbe?.httpGet?.path, '/readyz');
   t.ok((deployment.spec?.template.spec?.terminationGracePeriodSeconds ?? 0) >= 30);
   t.equal(deployment.spec?.template.spec?.serviceAccountName, 'weir-edge');

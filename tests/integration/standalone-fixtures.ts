@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandalone, type Standalone } from '../../operator/standalone/standalone.ts';
+import type { Tracing } from '../../dataplane/telemetry/tracing.ts';
 import { startEcho } from '../harness/echo/server.ts';
 import { startUdpEcho } from '../harness/echo/udp.ts';
 import { freePorts, freeUdpPorts, type TestContext } from '../harness/index.ts';
@@ -15,6 +16,8 @@ export interface Scenario {
   readonly gatewayPort: number;
   readonly gatewayUdpPort: number;
   readonly standalone: Standalone;
+  /** The folder standalone reads (files written there are picked up). */
+  readonly dir: string;
   /** What standalone printed (statuses, warnings). */
   readonly printed: () => string;
 }
@@ -60,7 +63,7 @@ metadata: { name: weir }
 spec: { controllerName: weir.dev/gateway-controller }
 `;
 
-export async function startScenario(t: TestContext, yaml: string): Promise<Scenario> {
+export async function startScenario(t: TestContext, yaml: string, options: { tracing?: Tracing } = {}): Promise<Scenario> {
   const names = [...new Set([...yaml.matchAll(BACKEND)].map((match) => match[1] as string))];
   const udpNames = [...new Set([...yaml.matchAll(UDP_BACKEND)].map((match) => match[1] as string))];
   const [gatewayPort, ...backendPorts] = (await freePorts(names.length + 1)) as [number, ...number[]];
@@ -84,9 +87,9 @@ export async function startScenario(t: TestContext, yaml: string): Promise<Scena
     t.teardown(() => echo.close());
   }
   let printed = '';
-  const standalone = await startStandalone({ paths: [dir], print: (line) => { printed += line; } });
+  const standalone = await startStandalone({ paths: [dir], print: (line) => { printed += line; }, ...options });
   t.teardown(() => standalone.stop());
-  return { gatewayPort, gatewayUdpPort, standalone, printed: () => printed };
+  return { gatewayPort, gatewayUdpPort, standalone, dir, printed: () => printed };
 }
 
 export interface EchoAnswer {
