@@ -18,6 +18,7 @@ import { isGrpcRequest, respondTrailersOnly, sendGrpcError } from './grpc/errors
 import type { ServerReply, ServerRequest } from './listeners.ts';
 import { localMessage, sendLocal } from './local-answers.ts';
 import type { ProxyContext } from './proxy-context.ts';
+import type { SessionBinding } from './session.ts';
 import type { RequestStats } from './telemetry/metrics.ts';
 import { Tracing, type Span } from './telemetry/tracing.ts';
 import { connectionTls, tlsSocketOf } from './tls/client-validation.ts';
@@ -88,6 +89,7 @@ class Exchange {
   private span: Span | undefined;
   private target: RouteTarget | undefined;
   private trailersOnly = false;
+  private session: SessionBinding<CompiledBackend> | undefined;
 
   constructor(proxy: ProxyContext, req: ServerRequest, res: ServerReply) {
     this.proxy = proxy;
@@ -126,6 +128,7 @@ class Exchange {
     this.cluster = plan.cluster;
     this.path = plan.upstreamPath;
     this.headers = plan.headers;
+    this.session = plan.session;
     if (hasBody(req)) {
       this.replayable = false;
       // undici destroys a body stream on failure; giving it our own stream keeps the client's
@@ -161,7 +164,8 @@ class Exchange {
   /** Starts an attempt on an endpoint not yet tried for this request. */
   private send(): void {
     const cluster = this.cluster as CompiledCluster;
-    const upstream = cluster.endpoints.pick(this.tried, performance.now());
+    const now = performance.now();
+    const upstream = this.session?.upstream(this.tried, now) ?? cluster.endpoints.pick(this.tried, now);
     if (upstream === undefined) {
       // Every endpoint refused a connection (or there is none).
       if (this.tried === undefined) this.answer(503);
@@ -199,6 +203,7 @@ class Exchange {
       return true;
     }
     stripResponseHopByHop(headers);
+    this.session?.stamp(headers, attempt.upstream);
     for (const modify of (this.backend as CompiledBackend).stages.responseHeaders) modify(headers, this.req.headers);
     if (headers['grpc-status'] !== undefined) {
       // gRPC puts grpc-status in the headers only in a trailers-only response: no body follows.
