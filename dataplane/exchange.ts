@@ -9,7 +9,7 @@
  * does not affect it.
  */
 import type { Http2ServerRequest } from 'node:http2';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { CompiledAction, CompiledBackend, CompiledCluster, RouteTarget } from './compile.ts';
 import { decide, PLAIN_CONNECTION, type ConnectionView, type ForwardPlan, type LocalAnswer } from './decide.ts';
@@ -18,6 +18,7 @@ import { isGrpcRequest, respondTrailersOnly, sendGrpcError } from './grpc/errors
 import type { ServerReply, ServerRequest } from './listeners.ts';
 import { localMessage, sendLocal } from './local-answers.ts';
 import type { ProxyContext } from './proxy-context.ts';
+import { collectBody, replay, type CollectedBody } from './retry-body.ts';
 import type { SessionBinding } from './session.ts';
 import type { RequestStats } from './telemetry/metrics.ts';
 import { Tracing, type Span } from './telemetry/tracing.ts';
@@ -79,7 +80,7 @@ class Exchange {
   private method = 'GET';
   private path = '/';
   private headers: HeaderMap | undefined;
-  private body: Readable | null = null;
+  private body: Readable | Buffer | null = null;
   private replayable = true;
   private retriesLeft = 0;
   private tried: Upstream[] | undefined;
@@ -129,17 +130,41 @@ class Exchange {
     this.path = plan.upstreamPath;
     this.headers = plan.headers;
     this.session = plan.session;
+    this.retriesLeft = action.retry?.attempts ?? 0;
+    if (action.requestTimeoutMs !== undefined) {
+      this.requestTimer = setTimeout(this.onRequestTimeout, action.requestTimeoutMs);
+    }
     if (hasBody(req)) {
+      const limit = plan.config.limits.retryBodyBufferBytes;
+      if (action.retry !== undefined && limit > 0) {
+        collectBody(req, limit, this.onBodyCollected);
+        return;
+      }
       this.replayable = false;
       // undici destroys a body stream on failure; giving it our own stream keeps the client's
       // socket alive so we can still answer with an error status.
       this.body = req.pipe(new PassThrough());
     }
-    if (action.stages.copies.length > 0) this.copy(action, plan.headers);
-    this.retriesLeft = action.retry?.attempts ?? 0;
-    if (action.requestTimeoutMs !== undefined) {
-      this.requestTimer = setTimeout(this.onRequestTimeout, action.requestTimeoutMs);
+    this.dispatchFirst();
+  }
+
+  private readonly onBodyCollected = (collected: CollectedBody): void => {
+    if (this.finished) return;
+    if (collected.kind === 'failed') {
+      this.answer(400);
+      return;
     }
+    this.body = collected.body;
+    if (collected.kind === 'streamed') {
+      this.replayable = false;
+      this.proxy.metrics?.retrySkipped('body_too_large');
+    }
+    this.dispatchFirst();
+  };
+
+  private dispatchFirst(): void {
+    const action = this.action as CompiledAction;
+    if (action.stages.copies.length > 0) this.copy(action, this.headers as HeaderMap);
     this.send();
   }
 
@@ -151,6 +176,7 @@ class Exchange {
       headers,
       body: (): Readable | null => {
         if (this.body === null) return null;
+        if (Buffer.isBuffer(this.body)) return replay(this.body);
         const copy = new PassThrough();
         copy.on('error', () => undefined);
         this.req.pipe(copy);
@@ -306,7 +332,7 @@ class Exchange {
   private readonly onClientClose = (): void => {
     if (this.finished) return;
     this.attempt?.abort(new ProxyAbort('client-gone'));
-    this.body?.destroy();
+    if (this.body instanceof Readable) this.body.destroy();
     this.finish(499);
   };
 
