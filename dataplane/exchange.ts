@@ -14,7 +14,8 @@ import type { Dispatcher } from 'undici';
 import type { CompiledAction, CompiledBackend, CompiledCluster, RouteTarget } from './compile.ts';
 import { decide, PLAIN_CONNECTION, type ConnectionView, type ForwardPlan, type LocalAnswer } from './decide.ts';
 import { stripResponseHopByHop, type HeaderMap } from './filters/headers.ts';
-import { isGrpcRequest, respondTrailersOnly, sendGrpcError } from './grpc/errors.ts';
+import { endWithGrpcStatus, GrpcStatus, isGrpcRequest, respondTrailersOnly, sendGrpcError } from './grpc/errors.ts';
+import { requestDeadlineMs } from './grpc/timeout.ts';
 import type { ServerReply, ServerRequest } from './listeners.ts';
 import { localMessage, sendLocal } from './local-answers.ts';
 import type { ProxyContext } from './proxy-context.ts';
@@ -131,9 +132,8 @@ class Exchange {
     this.headers = plan.headers;
     this.session = plan.session;
     this.retriesLeft = action.retry?.attempts ?? 0;
-    if (action.requestTimeoutMs !== undefined) {
-      this.requestTimer = setTimeout(this.onRequestTimeout, action.requestTimeoutMs);
-    }
+    const deadlineMs = requestDeadlineMs(action.requestTimeoutMs, req.headers);
+    if (deadlineMs !== undefined) this.requestTimer = setTimeout(this.onRequestTimeout, deadlineMs);
     if (hasBody(req)) {
       const limit = plan.config.limits.retryBodyBufferBytes;
       if (action.retry !== undefined && limit > 0) {
@@ -322,7 +322,9 @@ class Exchange {
     this.requestTimer = undefined;
     this.attempt?.abort(new ProxyAbort('request-timeout'));
     if (this.res.headersSent) {
-      this.res.destroy();
+      // A gRPC response already streaming still ends with a status the client can read.
+      if (!this.trailersOnly && isGrpcRequest(this.req.headers)) endWithGrpcStatus(this.res, GrpcStatus.DEADLINE_EXCEEDED, localMessage(504));
+      else this.res.destroy();
       this.finish(504);
     } else {
       this.answer(504);
