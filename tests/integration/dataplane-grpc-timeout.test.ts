@@ -106,6 +106,7 @@ t.test('grpc-timeout parsing follows the gRPC wire format', (t) => {
   t.equal(parseGrpcTimeout('1500u'), 2, 'fractions of a millisecond round up');
   t.equal(parseGrpcTimeout('99999999n'), 100);
   for (const bad of ['', '1', 'S', '123456789S', '1.5S', '-1S', '10s', '10 S']) t.equal(parseGrpcTimeout(bad), undefined, `${JSON.stringify(bad)} is malformed`);
+  t.end();
 });
 
 t.test('grpc-timeout bounds the backend wait; expiry is a trailers-only DEADLINE_EXCEEDED and the backend stream is cancelled', async (t) => {
