@@ -13,7 +13,7 @@ import { KeyMaterial } from './certificates.ts';
 import { condition, ConditionType, Reason, type TranslatedCondition } from './conditions.ts';
 import { ConfigBuilder } from './config-builder.ts';
 import { attachRoute, type ListenerAttachment, type ParentAttachment } from './attachment.ts';
-import { evaluateGatewayClasses } from './gatewayclass.ts';
+import { evaluateGatewayClasses, gatewayApiBundleVersion } from './gatewayclass.ts';
 import { gatewayStatus, listenerSetStatus } from './gateway-status.ts';
 import { buildGateways, type GatewayState, type ListenerSetState } from './gateways.ts';
 import { translateGrpcRoute } from './grpc-routes.ts';
@@ -78,7 +78,7 @@ export function translate(snapshot: Snapshot): TranslationResult {
   const grants = new ReferenceGrants(entries(snapshot.referenceGrants));
   const namespaces = new NamespaceLabels(entries(snapshot.namespaces, true));
   const parameters = new ParametersIndex(entries(snapshot.weirParameters));
-  const classes = evaluateGatewayClasses(entries(snapshot.gatewayClasses, true), controllerName, parameters);
+  const classes = evaluateGatewayClasses(entries(snapshot.gatewayClasses, true), controllerName, parameters, gatewayApiBundleVersion(snapshot.customResourceDefinitions));
   const gateways = buildGateways(entries(snapshot.gateways), entries(snapshot.listenerSets), {
     classes: classes.states,
     parameters,
