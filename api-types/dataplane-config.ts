@@ -154,10 +154,14 @@ export const SessionPersistence = Type.Object({
   type: Type.Union([Type.Literal('Cookie'), Type.Literal('Header')]),
   /** Cookie or header name carrying the session. */
   sessionName: Type.String({ minLength: 1 }),
+  /** The session ends this long after it began (Session cookies and headers: checked by the dataplane). */
   absoluteTimeoutMs: Type.Optional(Millis),
+  /** The session ends after this long without a request; every response refreshes it. */
   idleTimeoutMs: Type.Optional(Millis),
   /** Cookie only: `Permanent` sets Max-Age from absoluteTimeout, `Session` does not. */
   cookieLifetime: Type.Optional(Type.Union([Type.Literal('Permanent'), Type.Literal('Session')])),
+  /** Cookie only: the Path attribute; absent means `/`. */
+  cookiePath: Type.Optional(Type.String({ minLength: 1 })),
 });
 export type SessionPersistence = Static<typeof SessionPersistence>;
 

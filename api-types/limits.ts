@@ -31,6 +31,11 @@ export const Limits = Type.Object({
   backendMaxConnections: Type.Optional(Count),
   /** Requests to one endpoint waiting for a connection beyond `backendMaxConnections`; over it: 503. */
   backendMaxPendingRequests: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  /**
+   * Request bodies up to this many bytes are held so a rule with `retry` can send them again; a
+   * longer body streams and its request is not retried. 0: bodies are never held.
+   */
+  retryBodyBufferBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 16_777_216 })),
 });
 export type Limits = Static<typeof Limits>;
 export type ResolvedLimits = Required<Limits>;
@@ -44,6 +49,7 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   http2MaxConcurrentStreams: 100,
   backendMaxConnections: 1_024,
   backendMaxPendingRequests: 1_024,
+  retryBodyBufferBytes: 65_536,
 };
 
 /** The configured limits with every unset one at its default. */

@@ -14,6 +14,7 @@ import { WeightedPicker } from './balancer.ts';
 import { compileBackendStages, compileRuleStages, type BackendStages, type RuleStages } from './filters/index.ts';
 import { HostTable } from './hostnames.ts';
 import { PathTable } from './router.ts';
+import { SessionTable } from './session.ts';
 import { DEFAULT_REQUEST_TRACING, type RequestTracingPolicy } from './telemetry/tracing.ts';
 import type { DataplaneMetrics, RequestStats } from './telemetry/metrics.ts';
 import { backendTlsOptions } from './tls/backend.ts';
@@ -57,6 +58,8 @@ export interface CompiledAction {
   readonly requestTimeoutMs: number | undefined;
   readonly backendTimeoutMs: number | undefined;
   readonly retry: CompiledRetry | undefined;
+  /** Session persistence: the endpoints session tokens can name. */
+  readonly session: SessionTable<CompiledBackend> | undefined;
   /** Metrics for answers the dataplane gives itself (redirects, CORS preflights, 500s). */
   readonly localStats: RequestStats;
 }
@@ -252,6 +255,7 @@ function compileAction(action: RuleAction, clusters: ReadonlyMap<string, Compile
     directStatus: action.directStatus,
     stages: compileRuleStages(action, { cluster: (id) => clusters.get(id) }),
     backends: new WeightedPicker(backends),
+    session: action.sessionPersistence === undefined ? undefined : new SessionTable(action.sessionPersistence, backends),
     requestTimeoutMs: positive(action.timeouts.requestMs),
     backendTimeoutMs: positive(action.timeouts.backendRequestMs),
     retry:

@@ -15,6 +15,7 @@ import { addForwardingHeaders, endToEndRequestHeaders, type HeaderMap } from './
 import { validAuthorityHost } from './hostnames.ts';
 import { normalizePath } from './path-normalization.ts';
 import { resolveRoute } from './resolve.ts';
+import type { SessionBinding } from './session.ts';
 import type { RequestStats } from './telemetry/metrics.ts';
 import type { ConnectionTls } from './tls/client-validation.ts';
 import { XFCC_HEADER } from './tls/xfcc.ts';
@@ -68,6 +69,8 @@ export interface ForwardPlan {
   /** What goes on the upstream request line: the normalised (and rewritten) path and the query. */
   readonly upstreamPath: string;
   readonly headers: HeaderMap;
+  /** Session persistence of the rule: the endpoint the request is pinned to, and how to pin it. */
+  readonly session: SessionBinding<CompiledBackend> | undefined;
 }
 
 export type Decision = LocalAnswer | ForwardPlan;
@@ -153,7 +156,8 @@ export function decide(config: CompiledConfig | undefined, req: RequestView, por
     }
   }
   if (action.directStatus !== undefined) return local(action.directStatus, stats, { target, path });
-  const backend = action.backends.pick();
+  const session = action.session?.bind(req.headers, Date.now());
+  const backend = session?.pinned?.backend ?? action.backends.pick();
   const cluster = backend?.cluster;
   if (backend === undefined || cluster === undefined) return local(500, stats, { target, path });
   if (!cluster.supported) return local(500, backend.stats, { target, path });
@@ -176,6 +180,7 @@ export function decide(config: CompiledConfig | undefined, req: RequestView, por
     path,
     upstreamPath,
     headers: upstreamHeaders(req, config, listener.scheme, backend, xfcc),
+    session,
   };
 }
 

@@ -9,15 +9,18 @@
  * does not affect it.
  */
 import type { Http2ServerRequest } from 'node:http2';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { CompiledAction, CompiledBackend, CompiledCluster, RouteTarget } from './compile.ts';
 import { decide, PLAIN_CONNECTION, type ConnectionView, type ForwardPlan, type LocalAnswer } from './decide.ts';
 import { stripResponseHopByHop, type HeaderMap } from './filters/headers.ts';
-import { isGrpcRequest, respondTrailersOnly, sendGrpcError } from './grpc/errors.ts';
+import { endWithGrpcStatus, GrpcStatus, isGrpcRequest, respondTrailersOnly, sendGrpcError } from './grpc/errors.ts';
+import { requestDeadlineMs } from './grpc/timeout.ts';
 import type { ServerReply, ServerRequest } from './listeners.ts';
 import { localMessage, sendLocal } from './local-answers.ts';
 import type { ProxyContext } from './proxy-context.ts';
+import { collectBody, replay, type CollectedBody } from './retry-body.ts';
+import type { SessionBinding } from './session.ts';
 import type { RequestStats } from './telemetry/metrics.ts';
 import { Tracing, type Span } from './telemetry/tracing.ts';
 import { clientAttributes, serverAttributes, serverSpanName } from './telemetry/request-spans.ts';
@@ -79,7 +82,7 @@ class Exchange {
   private method = 'GET';
   private path = '/';
   private headers: HeaderMap | undefined;
-  private body: Readable | null = null;
+  private body: Readable | Buffer | null = null;
   private replayable = true;
   private retriesLeft = 0;
   private tried: Upstream[] | undefined;
@@ -91,6 +94,7 @@ class Exchange {
   private attempts = 0;
   private target: RouteTarget | undefined;
   private trailersOnly = false;
+  private session: SessionBinding<CompiledBackend> | undefined;
 
   constructor(proxy: ProxyContext, req: ServerRequest, res: ServerReply) {
     this.proxy = proxy;
@@ -124,17 +128,41 @@ class Exchange {
     this.cluster = plan.cluster;
     this.path = plan.upstreamPath;
     this.headers = plan.headers;
+    this.session = plan.session;
+    this.retriesLeft = action.retry?.attempts ?? 0;
+    const deadlineMs = requestDeadlineMs(action.requestTimeoutMs, req.headers);
+    if (deadlineMs !== undefined) this.requestTimer = setTimeout(this.onRequestTimeout, deadlineMs);
     if (hasBody(req)) {
+      const limit = plan.config.limits.retryBodyBufferBytes;
+      if (action.retry !== undefined && limit > 0) {
+        collectBody(req, limit, this.onBodyCollected);
+        return;
+      }
       this.replayable = false;
       // undici destroys a body stream on failure; giving it our own stream keeps the client's
       // socket alive so we can still answer with an error status.
       this.body = req.pipe(new PassThrough());
     }
-    if (action.stages.copies.length > 0) this.copy(action, plan.headers);
-    this.retriesLeft = action.retry?.attempts ?? 0;
-    if (action.requestTimeoutMs !== undefined) {
-      this.requestTimer = setTimeout(this.onRequestTimeout, action.requestTimeoutMs);
+    this.dispatchFirst();
+  }
+
+  private readonly onBodyCollected = (collected: CollectedBody): void => {
+    if (this.finished) return;
+    if (collected.kind === 'failed') {
+      this.answer(400);
+      return;
     }
+    this.body = collected.body;
+    if (collected.kind === 'streamed') {
+      this.replayable = false;
+      this.proxy.metrics?.retrySkipped('body_too_large');
+    }
+    this.dispatchFirst();
+  };
+
+  private dispatchFirst(): void {
+    const action = this.action as CompiledAction;
+    if (action.stages.copies.length > 0) this.copy(action, this.headers as HeaderMap);
     this.send();
   }
 
@@ -146,6 +174,7 @@ class Exchange {
       headers,
       body: (): Readable | null => {
         if (this.body === null) return null;
+        if (Buffer.isBuffer(this.body)) return replay(this.body);
         const copy = new PassThrough();
         copy.on('error', () => undefined);
         this.req.pipe(copy);
@@ -166,7 +195,8 @@ class Exchange {
   /** Starts an attempt on an endpoint not yet tried for this request. */
   private send(): void {
     const cluster = this.cluster as CompiledCluster;
-    const upstream = cluster.endpoints.pick(this.tried, performance.now());
+    const now = performance.now();
+    const upstream = this.session?.upstream(this.tried, now) ?? cluster.endpoints.pick(this.tried, now);
     if (upstream === undefined) {
       // Every endpoint refused a connection (or there is none).
       if (this.tried === undefined) this.answer(503);
@@ -205,6 +235,7 @@ class Exchange {
       return true;
     }
     stripResponseHopByHop(headers);
+    this.session?.stamp(headers, attempt.upstream);
     for (const modify of (this.backend as CompiledBackend).stages.responseHeaders) modify(headers, this.req.headers);
     if (headers['grpc-status'] !== undefined) {
       // gRPC puts grpc-status in the headers only in a trailers-only response: no body follows.
@@ -297,7 +328,9 @@ class Exchange {
     this.requestTimer = undefined;
     this.attempt?.abort(new ProxyAbort('request-timeout'));
     if (this.res.headersSent) {
-      this.res.destroy();
+      // A gRPC response already streaming still ends with a status the client can read.
+      if (!this.trailersOnly && isGrpcRequest(this.req.headers)) endWithGrpcStatus(this.res, GrpcStatus.DEADLINE_EXCEEDED, localMessage(504));
+      else this.res.destroy();
       this.finish(504);
     } else {
       this.answer(504);
@@ -307,7 +340,7 @@ class Exchange {
   private readonly onClientClose = (): void => {
     if (this.finished) return;
     this.attempt?.abort(new ProxyAbort('client-gone'));
-    this.body?.destroy();
+    if (this.body instanceof Readable) this.body.destroy();
     this.finish(499);
   };
 

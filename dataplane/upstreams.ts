@@ -184,6 +184,15 @@ export class EndpointSet {
     this.notReady = notReady;
   }
 
+  /** Every endpoint, ready ones first. */
+  members(): readonly Upstream[] {
+    return [...this.ready, ...this.notReady];
+  }
+
+  isReady(upstream: Upstream): boolean {
+    return this.ready.includes(upstream);
+  }
+
   get isEmpty(): boolean {
     return this.ready.length === 0 && this.notReady.length === 0;
   }

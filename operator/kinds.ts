@@ -10,6 +10,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import {
   BackendTLSPolicy,
   ConfigMap,
+  CustomResourceDefinition,
   EndpointSlice,
   Gateway,
   GATEWAY_API_GROUP,
@@ -71,6 +72,7 @@ export const KINDS = {
   Secret: kind({ schema: Secret, group: '', version: 'v1', plural: 'secrets', namespaced: true, snapshotField: 'secrets', status: 'none' }),
   ConfigMap: kind({ schema: ConfigMap, group: '', version: 'v1', plural: 'configmaps', namespaced: true, snapshotField: 'configMaps', status: 'none' }),
   Namespace: kind({ schema: Namespace, group: '', version: 'v1', plural: 'namespaces', namespaced: false, snapshotField: 'namespaces', status: 'none' }),
+  CustomResourceDefinition: kind({ schema: CustomResourceDefinition, group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false, snapshotField: 'customResourceDefinitions', status: 'none' }),
   WeirParameters: kind({ schema: WeirParameters, group: WEIR_PARAMETERS_GROUP, version: 'v1alpha1', plural: 'weirparameters', namespaced: true, snapshotField: 'weirParameters', status: 'none' }),
 } as const;
 

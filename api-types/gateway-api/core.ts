@@ -58,6 +58,10 @@ export const ConfigMap = kubeObject('ConfigMap', { data: Type.Optional(StringMap
 export type ConfigMap = Static<typeof ConfigMap>;
 
 export const Namespace = kubeObject('Namespace', {});
+
+/** Only the metadata is read: the Gateway API bundle version annotation of its CRDs. */
+export const CustomResourceDefinition = kubeObject('CustomResourceDefinition', {});
+export type CustomResourceDefinition = Static<typeof CustomResourceDefinition>;
 export type Namespace = Static<typeof Namespace>;
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

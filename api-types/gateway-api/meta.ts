@@ -108,11 +108,19 @@ export const RouteGroupKind = Type.Object({
 export type RouteGroupKind = Static<typeof RouteGroupKind>;
 
 export const SessionPersistence = Type.Object({
-  sessionName: Type.Optional(Type.String()),
   /** Gateway API duration, e.g. `1h`, `30s`, `500ms`. */
   absoluteTimeout: Type.Optional(Type.String()),
   /** `Cookie` (default) or `Header`. */
   type: Type.Optional(Type.String()),
-  cookieConfig: Type.Optional(Type.Object({ lifetimeType: Type.Optional(Type.String()) })),
+  cookie: Type.Optional(
+    Type.Object({
+      name: Type.Optional(Type.String()),
+      /** Defaults to `/`. */
+      path: Type.Optional(Type.String()),
+      /** `Session` (default) or `Permanent`. */
+      lifetimeType: Type.Optional(Type.String()),
+    }),
+  ),
+  header: Type.Optional(Type.Object({ name: Type.Optional(Type.String()) })),
 });
 export type SessionPersistence = Static<typeof SessionPersistence>;

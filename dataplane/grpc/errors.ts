@@ -100,3 +100,9 @@ export function sendGrpcError(res: GrpcErrorTarget, httpStatus: number, message:
   }
   respondTrailersOnly(res, 200, grpcErrorHeaders(httpStatus, message));
 }
+
+/** Ends a gRPC response whose headers are already sent with trailers carrying `code`. */
+export function endWithGrpcStatus(res: { addTrailers(trailers: OutgoingHttpHeaders): void; end(): unknown }, code: GrpcStatusCode, message: string): void {
+  res.addTrailers({ 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) });
+  res.end();
+}

@@ -25,6 +25,7 @@ export class DataplaneMetrics {
   readonly upstreamAttempts: Counter<'backend' | 'result'>;
   readonly upstreamOverflows: Counter<'backend'>;
   readonly clientCloses: Counter<'port' | 'reason'>;
+  readonly retriesSkipped: Counter<'reason'>;
   readonly fatalErrors: Counter<'kind'>;
   readonly configVersion: Gauge;
   readonly configApplies: Counter;
@@ -71,6 +72,12 @@ export class DataplaneMetrics {
       labelNames: ['port', 'reason'],
       registers,
     });
+    this.retriesSkipped = new Counter({
+      name: 'weir_retry_skipped_total',
+      help: 'Requests of retrying rules sent without the possibility of a retry, by reason (body_too_large: the body exceeded limits.retryBodyBufferBytes and was streamed).',
+      labelNames: ['reason'],
+      registers,
+    });
     this.fatalErrors = new Counter({
       name: 'weir_process_fatal_errors_total',
       help: 'Exceptions and promise rejections nothing handled; each one shuts the process down (exit status 1).',
@@ -98,6 +105,10 @@ export class DataplaneMetrics {
 
   clientClosed(port: number, reason: ClientCloseReason): void {
     this.clientCloses.labels({ port: String(port), reason }).inc();
+  }
+
+  retrySkipped(reason: 'body_too_large'): void {
+    this.retriesSkipped.labels({ reason }).inc();
   }
 
   stats(route: string, rule: string, backend: string): RequestStats {

@@ -19,6 +19,7 @@ import type { GatewayOutput } from '../translator/index.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { GatewayAddress } from '../status/sink.ts';
 import { httpStatus, type OperatorKubeClients } from '../provider/kubernetes/clients.ts';
+import { removeDroppedKeys } from './managed-metadata.ts';
 import type { InfraProvisioner } from './provisioner.ts';
 import { dataplaneManifests, dataplaneName, HASH_ANNOTATION, manifestHash, type Manifest, type ProvisionerSettings } from './resources.ts';
 
@@ -106,6 +107,7 @@ export class KubeProvisioner implements InfraProvisioner {
       const patch = structuredClone(wanted) as Manifest;
       const spec = patch.spec as Record<string, unknown> | undefined;
       if (spec !== undefined) delete spec.replicas;
+      removeDroppedKeys(patch, existing.metadata?.annotations);
       await objects.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
       this.#options.log.info(`updated ${key}`);
     }

@@ -4,6 +4,7 @@
  * `spec.infrastructure` labels and annotations.
  */
 import { gatewayId } from '../../api-types/gateway-ref.ts';
+import { MANAGED_METADATA_ANNOTATION, managedKeysValue } from './managed-metadata.ts';
 import { createHash } from 'node:crypto';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { GatewayOutput } from '../translator/index.ts';
@@ -118,12 +119,15 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
   const selector = { ...MANAGED_BY, [GATEWAY_NAME_LABEL]: gatewayNameLabelValue(gateway.name) };
   const labels = { ...infraLabels, ...selector };
   const annotations = { ...infraAnnotations };
+  // Selector labels are Weir's own whatever the Gateway says: never recorded, so never removed.
+  const infraOnlyLabels = Object.fromEntries(Object.entries(infraLabels).filter(([key]) => !(key in selector)));
+  const managed = { [MANAGED_METADATA_ANNOTATION]: managedKeysValue(infraOnlyLabels, infraAnnotations) };
   const ownerReferences = [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', name: gateway.name, uid: gateway.uid, controller: true }];
-  const metadata = { name, namespace, labels, annotations, ownerReferences };
+  const metadata = { name, namespace, labels, annotations: { ...annotations, ...managed }, ownerReferences };
   const adminPort = settings.adminPort ?? 9090;
   const ports = listenerPorts(output);
   const resources = parameters.resources === undefined ? {} : { resources: { requests: parameters.resources.requests, limits: parameters.resources.limits } };
-  const serviceAccount: Manifest = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { ...metadata, annotations: { ...annotations } }, automountServiceAccountToken: false };
+  const serviceAccount: Manifest = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { ...metadata, annotations: { ...metadata.annotations } }, automountServiceAccountToken: false };
   const deployment: Manifest = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -175,7 +179,7 @@ export function dataplaneManifests(output: GatewayOutput, gateway: GatewayRef, s
   const service: Manifest | undefined = ports.length === 0 ? undefined : {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { ...metadata, annotations: { ...annotations } },
+    metadata: { ...metadata, annotations: { ...metadata.annotations } },
     spec: {
       type: output.infrastructure.addressRoutability === 'Cluster' ? 'ClusterIP' : (parameters.serviceType ?? settings.serviceType ?? 'LoadBalancer'),
       selector,

@@ -30,6 +30,7 @@ export const Reason = {
   // GatewayClass
   InvalidParameters: 'InvalidParameters',
   SupportedVersion: 'SupportedVersion',
+  UnsupportedVersion: 'UnsupportedVersion',
   // Gateway
   ListenersNotValid: 'ListenersNotValid',
   UnsupportedAddress: 'UnsupportedAddress',

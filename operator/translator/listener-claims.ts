@@ -7,6 +7,10 @@
  * - TCPRoute and UDPRoute: a TCP or UDP listener forwards to one route, the oldest (conformance
  *   TCPRouteMultipleRoutesAttachment, UDPRouteMultipleRoutesAttachment). Later routes stay
  *   attached and Accepted, but get no traffic.
+ * - TLSRoute: one SNI name on a listener goes to one route, the oldest, then the first by
+ *   namespace/name (the spec's tie-break for conflicting routes). Names that merely overlap
+ *   (`*.example.com` and `a.example.com`) do not conflict: the more specific one wins per
+ *   ClientHello in the dataplane.
  *
  * Callers claim in route precedence order (oldest first), so the first claim wins.
  */
@@ -87,6 +91,13 @@ interface Claims {
   http?: HostnameClaims;
   grpc?: HostnameClaims;
   tcp?: Holder;
+  /** TLSRoute hostnames (exact or wildcard, as the route wrote them) → the route holding each. */
+  sni?: Map<string, Holder>;
+}
+
+export interface NameClaims {
+  readonly won: readonly string[];
+  readonly lost: readonly { readonly hostname: string; readonly holder: Holder }[];
 }
 
 export class ListenerClaims {
@@ -97,11 +108,7 @@ export class ListenerClaims {
    * Returns `undefined` when the route gets the listener, else the older route that holds it.
    */
   claim(listener: ListenerState, route: Holder, hostnames: readonly string[]): Holder | undefined {
-    let claims = this.#byListener.get(listener);
-    if (claims === undefined) {
-      claims = {};
-      this.#byListener.set(listener, claims);
-    }
+    const claims = this.#claims(listener);
     switch (route.kind) {
       case 'TCPRoute':
       case 'UDPRoute':
@@ -120,5 +127,31 @@ export class ListenerClaims {
       case 'TLSRoute':
         return undefined;
     }
+  }
+
+  /** Claims SNI names of a TLS listener for a TLSRoute; call oldest route first. */
+  claimNames(listener: ListenerState, route: Holder, hostnames: readonly string[]): NameClaims {
+    const sni = (this.#claims(listener).sni ??= new Map<string, Holder>());
+    const won: string[] = [];
+    const lost: { hostname: string; holder: Holder }[] = [];
+    for (const hostname of hostnames) {
+      const holder = sni.get(hostname);
+      if (holder === undefined || holder === route) {
+        sni.set(hostname, route);
+        won.push(hostname);
+      } else {
+        lost.push({ hostname, holder });
+      }
+    }
+    return { won, lost };
+  }
+
+  #claims(listener: ListenerState): Claims {
+    let claims = this.#byListener.get(listener);
+    if (claims === undefined) {
+      claims = {};
+      this.#byListener.set(listener, claims);
+    }
+    return claims;
   }
 }

@@ -75,6 +75,7 @@ const LIMIT_COUNTS = [
   ['http2MaxConcurrentStreams', 'http2MaxConcurrentStreams', 1, 10_000],
   ['backendMaxConnections', 'backendMaxConnections', 1, 1_000_000],
   ['backendMaxPendingRequests', 'backendMaxPendingRequests', 0, 1_000_000],
+  ['retryBodyBufferBytes', 'retryBodyBufferBytes', 0, 16_777_216],
 ] as const;
 
 function parseLimits(raw: unknown): Limits | Problem {

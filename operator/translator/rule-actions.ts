@@ -2,6 +2,7 @@
  * The parts of an HTTPRoute/GRPCRoute rule that become a `RuleAction`: weighted backends (with
  * their own header filters), filters, timeouts, retry and session persistence.
  */
+import { createHash } from 'node:crypto';
 import type { Retry, RouteMatch, RuleAction, SessionPersistence, WeightedBackend } from '../../api-types/dataplane-config.ts';
 import type { BackendUse, Backends, ResolvedCluster } from './backends.ts';
 import { Reason, type Problem } from './conditions.ts';
@@ -77,7 +78,7 @@ export function translateRuleAction(rule: RouteRule, index: number, matches: rea
   if ('reason' in timeouts) invalid ??= timeouts;
   const retry = ruleRetry('retry' in rule ? rule.retry : undefined);
   if (retry !== undefined && 'reason' in retry) invalid ??= retry;
-  const session = sessionPersistence(rule.sessionPersistence);
+  const session = sessionPersistence(rule.sessionPersistence, `${routeKind}/${meta.namespace}/${meta.name}/rule/${index}`);
   if (session !== undefined && 'reason' in session) invalid ??= session;
   if (invalid !== undefined) return { action: undefined, matches, clusters: [], unusableServices: [], invalid, refProblem };
 
@@ -133,27 +134,38 @@ function ruleRetry(raw: HTTPRouteRule['retry']): Retry | Problem | undefined {
   return { codes: unique, attempts, backoffMs: backoff, connectionErrors: true };
 }
 
-function sessionPersistence(raw: SessionPersistenceSpec | undefined): SessionPersistence | Problem | undefined {
+function sessionPersistence(raw: SessionPersistenceSpec | undefined, actionId: string): SessionPersistence | Problem | undefined {
   if (raw === undefined) return undefined;
   const type = raw.type ?? 'Cookie';
   if (type !== 'Cookie' && type !== 'Header') return { reason: Reason.UnsupportedValue, message: `session persistence type ${type} is not supported` };
-  const session: { -readonly [K in keyof SessionPersistence]: SessionPersistence[K] } = {
-    type,
-    sessionName: name(raw.sessionName) ?? (type === 'Cookie' ? 'weir-session' : 'x-weir-session'),
-  };
+  let sessionName: string | undefined;
+  if (type === 'Header') {
+    sessionName = name(raw.header?.name);
+    if (sessionName === undefined) return { reason: Reason.UnsupportedValue, message: 'sessionPersistence.header.name is required for type Header' };
+  } else {
+    // The spec asks for a unique cookie name when none is given: one per rule.
+    sessionName = name(raw.cookie?.name) ?? `weir-session-${createHash('sha256').update(actionId).digest('hex').slice(0, 12)}`;
+  }
+  const session: { -readonly [K in keyof SessionPersistence]: SessionPersistence[K] } = { type, sessionName };
   const absolute = raw.absoluteTimeout;
   if (absolute !== undefined) {
     const ms = parseDuration(absolute);
-    if (ms === undefined) return { reason: Reason.UnsupportedValue, message: 'sessionPersistence.absoluteTimeout is not a valid duration' };
+    if (ms === undefined || ms === 0) return { reason: Reason.UnsupportedValue, message: 'sessionPersistence.absoluteTimeout is not a valid non-zero duration' };
     session.absoluteTimeoutMs = ms;
   }
   if (type === 'Cookie') {
-    const lifetime = raw.cookieConfig?.lifetimeType ?? 'Session';
+    const lifetime = raw.cookie?.lifetimeType ?? 'Session';
     if (lifetime !== 'Session' && lifetime !== 'Permanent') return { reason: Reason.UnsupportedValue, message: `cookie lifetimeType ${lifetime} is not supported` };
     if (lifetime === 'Permanent' && session.absoluteTimeoutMs === undefined) {
       return { reason: Reason.UnsupportedValue, message: 'a Permanent cookie needs absoluteTimeout' };
     }
     session.cookieLifetime = lifetime;
+    const path = raw.cookie?.path;
+    if (path !== undefined && path !== '/') {
+      // Cookie attribute syntax (RFC 6265 §4.1.1): a path with `;` or control characters would inject attributes.
+      if (!/^\/[\x21-\x3a\x3c-\x7e]*$/.test(path)) return { reason: Reason.UnsupportedValue, message: 'sessionPersistence.cookie.path must be an absolute path without ";" or spaces' };
+      session.cookiePath = path;
+    }
   }
   return session;
 }

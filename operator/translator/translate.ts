@@ -13,7 +13,7 @@ import { KeyMaterial } from './certificates.ts';
 import { condition, ConditionType, Reason, type TranslatedCondition } from './conditions.ts';
 import { ConfigBuilder } from './config-builder.ts';
 import { attachRoute, type ListenerAttachment, type ParentAttachment } from './attachment.ts';
-import { evaluateGatewayClasses } from './gatewayclass.ts';
+import { evaluateGatewayClasses, gatewayApiBundleVersion } from './gatewayclass.ts';
 import { gatewayStatus, listenerSetStatus } from './gateway-status.ts';
 import { buildGateways, type GatewayState, type ListenerSetState } from './gateways.ts';
 import { translateGrpcRoute } from './grpc-routes.ts';
@@ -78,7 +78,7 @@ export function translate(snapshot: Snapshot): TranslationResult {
   const grants = new ReferenceGrants(entries(snapshot.referenceGrants));
   const namespaces = new NamespaceLabels(entries(snapshot.namespaces, true));
   const parameters = new ParametersIndex(entries(snapshot.weirParameters));
-  const classes = evaluateGatewayClasses(entries(snapshot.gatewayClasses, true), controllerName, parameters);
+  const classes = evaluateGatewayClasses(entries(snapshot.gatewayClasses, true), controllerName, parameters, gatewayApiBundleVersion(snapshot.customResourceDefinitions));
   const gateways = buildGateways(entries(snapshot.gateways), entries(snapshot.listenerSets), {
     classes: classes.states,
     parameters,
@@ -164,17 +164,36 @@ export function translate(snapshot: Snapshot): TranslationResult {
   return { configs, statuses };
 }
 
-const NONE_LOST: ClaimedListeners['lost'] = [];
-
 interface ClaimedListeners {
   /** The listeners that serve the route. */
   readonly won: readonly ListenerAttachment[];
   /** Listeners held by an older route, with that route. */
   readonly lost: { readonly listener: ListenerState; readonly holder: Holder }[];
+  /** TLSRoute: SNI names held by an older route on listeners the route still serves with other names. */
+  readonly lostNames?: readonly { readonly listener: ListenerState; readonly hostname: string; readonly holder: Holder }[];
+}
+
+/** TLSRoute: each SNI name of a listener goes to the oldest route naming it; a route left with no name loses the listener. */
+function claimNames(route: RouteTranslation, attachment: ParentAttachment, claims: ListenerClaims): ClaimedListeners {
+  const won: ListenerAttachment[] = [];
+  const lost: ClaimedListeners['lost'][number][] = [];
+  const lostNames: NonNullable<ClaimedListeners['lostNames']>[number][] = [];
+  for (const listenerAttachment of attachment.listeners) {
+    const { listener } = listenerAttachment;
+    const names = claims.claimNames(listener, route, listenerAttachment.precedenceHostnames);
+    const first = names.lost[0];
+    if (names.won.length === 0 && first !== undefined) {
+      lost.push({ listener, holder: first.holder });
+      continue;
+    }
+    for (const { hostname, holder } of names.lost) lostNames.push({ listener, hostname, holder });
+    won.push(names.lost.length === 0 ? listenerAttachment : { ...listenerAttachment, precedenceHostnames: [...names.won] });
+  }
+  return { won, lost, lostNames };
 }
 
 function claimListeners(route: RouteTranslation, attachment: ParentAttachment, claims: ListenerClaims): ClaimedListeners {
-  if (route.kind === 'TLSRoute') return { won: attachment.listeners, lost: NONE_LOST }; // nothing to claim
+  if (route.kind === 'TLSRoute') return claimNames(route, attachment, claims);
   const won: ListenerAttachment[] = [];
   const lost: ClaimedListeners['lost'][number][] = [];
   for (const listenerAttachment of attachment.listeners) {
@@ -197,7 +216,15 @@ function routeConditions(
 ): TranslatedCondition[] {
   let notAccepted = attachment.problem ?? summary.notAccepted;
   let acceptedMessage = 'Route is accepted';
-  if (claimed !== undefined && claimed.lost.length > 0) {
+  const lostNames = claimed?.lostNames ?? [];
+  if (claimed !== undefined && claimed.lost[0]?.holder.kind === 'TLSRoute' && claimed.won.length === 0) {
+    // The spec names no route reason for two TLSRoutes claiming one SNI name; HostnameConflict is its reason for the same clash between listeners.
+    notAccepted = { reason: Reason.HostnameConflict, message: `a TLSRoute that takes precedence (older, or first by namespace/name) serves every hostname of this route on ${describeLost(claimed.lost)}` };
+  } else if (claimed !== undefined && (lostNames.length > 0 || (claimed.lost.length > 0 && claimed.lost[0]?.holder.kind === 'TLSRoute'))) {
+    const names = lostNames.map(({ listener, hostname, holder }) => `${hostname} on listener ${listener.name} (held by TLSRoute ${holder.meta.namespace}/${holder.meta.name})`);
+    const listeners = claimed.lost.length === 0 ? [] : [describeLost(claimed.lost)];
+    acceptedMessage = `Route is accepted, but a TLSRoute that takes precedence (older, or first by namespace/name) serves ${[...names, ...listeners].join(', ')}`;
+  } else if (claimed !== undefined && claimed.lost.length > 0) {
     const where = describeLost(claimed.lost);
     const holderKind = claimed.lost[0]?.holder.kind;
     if (holderKind === 'TCPRoute' || holderKind === 'UDPRoute') {

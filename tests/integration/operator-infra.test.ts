@@ -158,6 +158,61 @@ spec:
   await until('the Service to be restored', async () => (await k.core.readNamespacedService({ name: 'weir-edge', namespace: ns }).catch(() => undefined)) !== undefined, 15_000);
 });
 
+t.test('labels and annotations removed from spec.infrastructure are removed from the provisioned objects; keys set by others stay', async (t) => {
+  const k = await kube();
+  const ns = await testNamespace(t, 'op-infra-keys');
+  const setup = await operatorSetup(t, ns);
+  startOperator(t, setup, 'op-infra-keys', { WEIR_DATAPLANE_IMAGE: 'weir/dataplane:test', WEIR_PROVISION_RESYNC_MS: '2000' });
+  const gatewayWith = (infrastructure: string): string => `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: keys, namespace: ${ns} }
+spec:
+  gatewayClassName: ${setup.className}
+  infrastructure: ${infrastructure}
+  listeners:
+    - { name: http, protocol: HTTP, port: 80 }
+`;
+  await apply(k, gatewayWith('{ labels: { team: shop, tier: edge }, annotations: { example.com/owner: shop-team, example.com/cost: c1 } }'));
+  const read = async (): Promise<{ kind: string; labels: Record<string, string>; annotations: Record<string, string> }[]> => {
+    const deployment = await k.apps.readNamespacedDeployment({ name: 'weir-keys', namespace: ns });
+    const service = await k.core.readNamespacedService({ name: 'weir-keys', namespace: ns });
+    const account = await k.core.readNamespacedServiceAccount({ name: 'weir-keys', namespace: ns });
+    return [
+      { kind: 'Deployment', labels: deployment.metadata?.labels ?? {}, annotations: deployment.metadata?.annotations ?? {} },
+      { kind: 'pod template', labels: deployment.spec?.template.metadata?.labels ?? {}, annotations: deployment.spec?.template.metadata?.annotations ?? {} },
+      { kind: 'Service', labels: service.metadata?.labels ?? {}, annotations: service.metadata?.annotations ?? {} },
+      { kind: 'ServiceAccount', labels: account.metadata?.labels ?? {}, annotations: account.metadata?.annotations ?? {} },
+    ];
+  };
+  await until('the objects with both labels', async () => (await read().catch(() => [])).every((object) => object.labels.tier === 'edge') && (await read()).length === 4);
+
+  // Someone else labels and annotates the objects.
+  for (const kind of ['deployment', 'service', 'serviceaccount']) {
+    const labelled = await k.kubectl(['label', kind, 'weir-keys', `--namespace=${ns}`, 'other.example.com/keep=yes']);
+    t.equal(labelled.exitCode, 0, labelled.stderr);
+    const annotated = await k.kubectl(['annotate', kind, 'weir-keys', `--namespace=${ns}`, 'other.example.com/note=keep']);
+    t.equal(annotated.exitCode, 0, annotated.stderr);
+  }
+
+  await apply(k, gatewayWith('{ labels: { team: shop }, annotations: { example.com/owner: shop-team } }'));
+  await until('tier and example.com/cost to be removed everywhere', async () => (await read()).every((object) => object.labels.tier === undefined && object.annotations['example.com/cost'] === undefined), 20_000);
+  for (const object of await read()) {
+    t.equal(object.labels.team, 'shop', `${object.kind}: the label still listed stays`);
+    t.equal(object.annotations['example.com/owner'], 'shop-team', `${object.kind}: the annotation still listed stays`);
+    if (object.kind === 'pod template') continue;
+    t.equal(object.labels['other.example.com/keep'], 'yes', `${object.kind}: a label Weir did not set stays`);
+    t.equal(object.annotations['other.example.com/note'], 'keep', `${object.kind}: an annotation Weir did not set stays`);
+    t.equal(object.labels['app.kubernetes.io/managed-by'], 'weir');
+  }
+
+  // Everything removed from the Gateway, including the whole infrastructure block.
+  await apply(k, gatewayWith('{}'));
+  await until('team and example.com/owner to be removed', async () => (await read()).every((object) => object.labels.team === undefined && object.annotations['example.com/owner'] === undefined), 20_000);
+  const deployment = await k.apps.readNamespacedDeployment({ name: 'weir-keys', namespace: ns });
+  t.same(deployment.spec?.selector.matchLabels, deployment.spec?.template.metadata?.labels, 'the pod template keeps exactly the selector labels');
+  t.equal(deployment.metadata?.labels?.['other.example.com/keep'], 'yes');
+});
+
 t.test('a Gateway with the longest allowed name (253 characters, with dots) is provisioned and reconciled', async (t) => {
   const k = await kube();
   const ns = await testNamespace(t, 'op-longname');

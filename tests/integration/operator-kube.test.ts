@@ -36,6 +36,12 @@ t.test('apply, update, delete: configs in Redis and statuses follow', async (t) 
   const gw = await gatewayConditions(k, ns, 'edge');
   t.match(condition(gw, 'Programmed')?.message, /Waiting for a dataplane pod to apply configuration version \d+/);
   t.equal(condition(gw, 'Accepted')?.observedGeneration, gw?.generation);
+  // The harness installs the v1.7.0 CRDs: the provider reads their bundle-version annotation.
+  await until('GatewayClass SupportedVersion=True from the installed CRDs', async () => {
+    const gatewayClass = (await k.customObjects.getClusterCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gatewayclasses', name: setup.className })) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+    const supported = gatewayClass.status?.conditions?.find((entry) => entry.type === 'SupportedVersion');
+    return supported?.status === 'True' && supported.reason === 'SupportedVersion' && supported.message.includes('v1.7.0');
+  });
 
   // Update: a new hostname gives a new version.
   await apply(k, routeYaml(ns, 'shop', 'edge', ['shop.example.org'], { name: 'shop' }));
